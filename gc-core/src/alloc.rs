@@ -1,0 +1,68 @@
+//! The allocation path (Go: `mallocgc`), the only way objects enter the heap.
+//!
+//! Small objects (slot ≤ 32 KiB, alignment ≤ 16) come from the mutator's span
+//! cache; others get a large span of their own. While the collector is in a
+//! mark phase the new object is allocated black (its mark bit set), so a
+//! cycle never frees an object allocated during it.
+//!
+//! Invariants: runs inside the caller's critical section; the returned slot
+//! is allocated, its span's `has_drops` is set if the type has drop glue, and
+//! its contents are uninitialised except that no other thread can reach it.
+
+use crate::heap::object::{header_offset, slot_size, TypeInfo};
+use crate::heap::size_class::{size_to_class, SpanClass, MAX_SMALL_SIZE, PAGE_SIZE};
+use crate::heap::{heap, span::Span};
+use crate::mark;
+use crate::mutator::Mutator;
+use core::sync::atomic::Ordering;
+
+/// Largest alignment an object may have (a page).
+pub const MAX_ALIGN: usize = PAGE_SIZE;
+
+/// Allocates a slot for an object of `info` with `payload` bytes and returns
+/// the slot address.
+///
+/// # Safety
+/// `m` is the calling thread's mutator and the caller is inside its critical
+/// section.
+#[inline]
+pub unsafe fn mallocgc(m: &Mutator, info: &'static TypeInfo, payload: usize) -> usize {
+    // SAFETY: inside our own critical section.
+    let local = unsafe { m.local() };
+    let size = slot_size(payload, info.align, info.is_slice);
+    let (slot, span): (usize, &Span) = if size <= MAX_SMALL_SIZE && info.align <= 16 {
+        let spc = SpanClass::new(size_to_class(size), info.no_pointers);
+        // SAFETY: the cache is ours inside the section.
+        unsafe { local.cache.alloc(heap(), spc, &mut local.drops) }
+    } else {
+        alloc_large(info, payload)
+    };
+    if info.drop.is_some() && !span.has_drops.load(Ordering::Relaxed) {
+        span.has_drops.store(true, Ordering::Relaxed);
+    }
+    if mark::barrier_enabled() {
+        // Allocate black (Go: `gcmarknewobject`).
+        if !span.mark_bits.set(span.obj_index(slot)) {
+            crate::stats::add_marked(span.elemsize as u64, 1);
+        }
+    }
+    local.cache.allocs += 1;
+    local.cache.alloc_bytes += span.elemsize as u64;
+    slot
+}
+
+#[cold]
+fn alloc_large(info: &'static TypeInfo, payload: usize) -> (usize, &'static Span) {
+    if info.align > MAX_ALIGN {
+        eprintln!(
+            "tricolor-gc: fatal error: {} is aligned to {} bytes; the GC heap supports at most {MAX_ALIGN}",
+            (info.name)(),
+            info.align
+        );
+        std::process::abort();
+    }
+    let total = header_offset(info.align, info.is_slice)
+        .checked_add(payload)
+        .unwrap_or_else(|| crate::heap::out_of_memory((info.name)(), "size overflows usize"));
+    heap().alloc_large(total.div_ceil(PAGE_SIZE), info.no_pointers)
+}

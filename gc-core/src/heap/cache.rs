@@ -1,0 +1,111 @@
+//! The per-mutator span cache (Go: `mcache`).
+//!
+//! One span per span class; allocation takes slots from it without locks.
+//! Without the scheduler each mutator thread owns one cache (like a TLAB);
+//! under `gc-runtime` a P will own it.
+//!
+//! Invariants:
+//! * every cached span has `sweepgen == sg + 3` (swept, then cached) — or
+//!   `sg + 1` if it was cached before the current sweep phase began;
+//! * the cache is touched only by its owner inside a GC critical section, or
+//!   by the collector while the world is stopped;
+//! * `heap_live` counts a cached span's free slots as used from the moment it
+//!   is cached (Go's pessimistic accounting) until it is uncached.
+
+use super::central::SpanPtr;
+use super::size_class::{SpanClass, NUM_SPAN_CLASSES};
+use super::span::Span;
+use super::Heap;
+use crate::sweep::PendingDrop;
+use core::ptr;
+use core::sync::atomic::Ordering;
+
+/// A mutator's span cache (Go: `mcache`).
+pub struct MCache {
+    alloc: [*const Span; NUM_SPAN_CLASSES],
+    /// Objects allocated since the last flush (Go: `mcache.smallAllocCount`).
+    pub allocs: u64,
+    /// Bytes allocated since the last flush.
+    pub alloc_bytes: u64,
+}
+
+// SAFETY: the cache is handed between threads only under the critical-section
+// and stop-the-world rules in the module doc.
+unsafe impl Send for MCache {}
+
+impl Default for MCache {
+    fn default() -> Self {
+        MCache { alloc: [ptr::null(); NUM_SPAN_CLASSES], allocs: 0, alloc_bytes: 0 }
+    }
+}
+
+impl MCache {
+    /// Allocates one slot of span class `spc` (Go: `nextFreeFast` then
+    /// `mcache.nextFree`). Dead objects with drop glue met while lazily
+    /// sweeping a refill are queued on `drops`.
+    ///
+    /// # Safety
+    /// The caller is the cache's owner inside a GC critical section.
+    #[inline]
+    pub unsafe fn alloc(&mut self, heap: &Heap, spc: SpanClass, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
+        let s = self.alloc[spc.index()];
+        if !s.is_null() {
+            // SAFETY: a cached span is live and owned by this cache.
+            let span = unsafe { &*s };
+            // SAFETY: the cache owns `span`.
+            if let Some(a) = unsafe { span.next_free_fast() } {
+                return (a, span);
+            }
+        }
+        // SAFETY: forwarded contract.
+        unsafe { self.alloc_slow(heap, spc, drops) }
+    }
+
+    #[inline(never)]
+    unsafe fn alloc_slow(&mut self, heap: &Heap, spc: SpanClass, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
+        loop {
+            let s = self.alloc[spc.index()];
+            if !s.is_null() {
+                // SAFETY: a cached span is live and owned by this cache.
+                let span = unsafe { &*s };
+                // SAFETY: the cache owns `span`.
+                if let Some(a) = unsafe { span.next_free() } {
+                    return (a, span);
+                }
+            }
+            // SAFETY: forwarded contract.
+            unsafe { self.refill(heap, spc, drops) };
+        }
+    }
+
+    /// Replaces the cached span of `spc` by one with free slots
+    /// (Go: `mcache.refill`).
+    unsafe fn refill(&mut self, heap: &Heap, spc: SpanClass, drops: &mut Vec<PendingDrop>) {
+        let old = self.alloc[spc.index()];
+        if !old.is_null() {
+            // SAFETY: cached spans are owned by this cache until uncached.
+            unsafe { heap.uncache_span(SpanPtr(old)) };
+        }
+        let s = heap.cache_span(spc, drops).get();
+        // SAFETY: the span was just handed to this cache.
+        let free = s.nelems - unsafe { s.alloc_count() };
+        heap.heap_live.fetch_add((free * s.elemsize) as isize, Ordering::Relaxed);
+        self.alloc[spc.index()] = s;
+    }
+
+    /// Returns every cached span to its central list (Go: `releaseAll`), as
+    /// done for every mutator at mark termination and at thread exit.
+    ///
+    /// # Safety
+    /// The caller owns the cache (owner in a critical section, or the world
+    /// is stopped).
+    pub unsafe fn release_all(&mut self, heap: &Heap) {
+        for slot in self.alloc.iter_mut() {
+            if !slot.is_null() {
+                // SAFETY: per the contract the cache owns the span.
+                unsafe { heap.uncache_span(SpanPtr(*slot)) };
+                *slot = ptr::null();
+            }
+        }
+    }
+}

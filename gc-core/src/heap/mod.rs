@@ -1,0 +1,199 @@
+//! The heap: arenas, pages, spans, size classes and caches (Go: malloc.go,
+//! mheap.go, mcentral.go, mcache.go).
+//!
+//! This layer knows spans and bits, never the marking algorithm or the phase
+//! machine. Its global state is [`Heap`]:
+//!
+//! * `pages` — the page heap, behind one lock (off the fast path);
+//! * `central` — one [`Central`] per span class;
+//! * `sweepgen` — Go's `mheap.sweepgen`, bumped by 2 at each mark termination
+//!   while the world is stopped (see `sweep.rs` for the state table);
+//! * `heap_live` — Go's `heapLive`: bytes marked at the last cycle plus bytes
+//!   handed to caches since (cached spans count as full).
+//!
+//! Lock order: a central lock may be held while taking the page lock, never
+//! the reverse.
+
+pub mod arena;
+pub mod bits;
+pub mod cache;
+pub mod central;
+pub mod object;
+pub mod pages;
+pub mod size_class;
+pub mod span;
+
+use crate::sweep::{self, PendingDrop};
+use central::{Central, SpanPtr};
+use core::sync::atomic::{AtomicIsize, AtomicU32, AtomicU64, Ordering};
+use pages::PageHeap;
+use parking_lot::Mutex;
+use size_class::{class_pages, SpanClass, NUM_SPAN_CLASSES, PAGE_SIZE};
+use span::Span;
+use std::sync::OnceLock;
+
+/// How many unswept spans `cache_span` may sweep looking for a free slot
+/// before growing the heap (Go: `spanBudget` in `mcentral.cacheSpan`).
+const SPAN_BUDGET: usize = 100;
+
+/// The global heap (Go: `mheap_`).
+pub struct Heap {
+    /// Free pages.
+    pub pages: Mutex<PageHeap>,
+    /// Per span class lists.
+    pub central: Box<[Central]>,
+    /// Go: `mheap.sweepgen`; written only while the world is stopped.
+    pub sweepgen: AtomicU32,
+    /// Go: `gcController.heapLive`.
+    pub heap_live: AtomicIsize,
+    /// Objects freed by sweeping (Go: `MemStats.Frees`).
+    pub frees: AtomicU64,
+    /// Bytes freed by sweeping.
+    pub freed_bytes: AtomicU64,
+    /// Spans in use (for stats and checkmark walks).
+    pub spans_in_use: AtomicU64,
+}
+
+static HEAP: OnceLock<Heap> = OnceLock::new();
+
+/// The process heap.
+#[inline]
+pub fn heap() -> &'static Heap {
+    HEAP.get_or_init(|| Heap {
+        pages: Mutex::new(PageHeap::default()),
+        central: (0..NUM_SPAN_CLASSES).map(|i| Central::new(SpanClass(i as u8))).collect(),
+        sweepgen: AtomicU32::new(4),
+        heap_live: AtomicIsize::new(0),
+        frees: AtomicU64::new(0),
+        freed_bytes: AtomicU64::new(0),
+        spans_in_use: AtomicU64::new(0),
+    })
+}
+
+/// Prints a clear message and aborts: the heap cannot continue when the OS
+/// refuses memory (Go: `throw("out of memory")`).
+#[cold]
+pub fn out_of_memory(what: &str, err: &str) -> ! {
+    eprintln!("tricolor-gc: fatal error: out of memory allocating {what}: {err}");
+    std::process::abort()
+}
+
+impl Heap {
+    /// A span of class `spc` with at least one free slot, swept and owned by
+    /// the caller's cache (Go: `mcentral.cacheSpan`).
+    pub fn cache_span(&self, spc: SpanClass, drops: &mut Vec<PendingDrop>) -> SpanPtr {
+        let sg = self.sweepgen.load(Ordering::Acquire);
+        let c = &self.central[spc.index()];
+        if let Some(s) = c.pop_partial_swept(sg) {
+            s.get().sweepgen.store(sg.wrapping_add(3), Ordering::Release);
+            return s;
+        }
+        for _ in 0..SPAN_BUDGET {
+            let Some(s) = c.pop_unswept(sg) else { break };
+            let span = s.get();
+            if span
+                .sweepgen
+                .compare_exchange(sg.wrapping_sub(2), sg.wrapping_sub(1), Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+            {
+                continue;
+            }
+            // SAFETY: this thread won the sweep CAS and owns the span.
+            let live = unsafe { sweep::sweep_span(self, span, drops) };
+            if live < span.nelems {
+                span.sweepgen.store(sg.wrapping_add(3), Ordering::Release);
+                return s;
+            }
+            span.sweepgen.store(sg, Ordering::Release);
+            c.push_swept(sg, s, false);
+        }
+        self.grow(spc, sg)
+    }
+
+    /// Takes a span back from a cache (Go: `mcentral.uncacheSpan`).
+    ///
+    /// # Safety
+    /// The caller's cache owns `s`.
+    pub unsafe fn uncache_span(&self, s: SpanPtr) {
+        let span = s.get();
+        let sg = self.sweepgen.load(Ordering::Acquire);
+        // SAFETY: the cache owns the span.
+        let free = span.nelems - unsafe { span.alloc_count() };
+        // Undo the pessimistic count of `refill` for the slots never used.
+        self.heap_live.fetch_sub((free * span.elemsize) as isize, Ordering::Relaxed);
+        if span.sweepgen.load(Ordering::Acquire) == sg.wrapping_add(1) {
+            // Cached before this sweep phase began: it still needs sweeping.
+            span.sweepgen.store(sg.wrapping_sub(1), Ordering::Release);
+            let mut drops = Vec::new();
+            // SAFETY: the span is owned (sweepgen sg-1 set by us).
+            let live = unsafe { sweep::sweep_span(self, span, &mut drops) };
+            sweep::defer_drops(drops);
+            span.sweepgen.store(sg, Ordering::Release);
+            self.central[span.class.index()].push_swept(sg, s, live < span.nelems);
+            return;
+        }
+        span.sweepgen.store(sg, Ordering::Release);
+        self.central[span.class.index()].push_swept(sg, s, free > 0);
+    }
+
+    fn grow(&self, spc: SpanClass, sg: u32) -> SpanPtr {
+        let npages = class_pages(spc.size_class());
+        let s = self.new_span(npages, spc, sg.wrapping_add(3));
+        SpanPtr(s)
+    }
+
+    fn new_span(&self, npages: usize, spc: SpanClass, sweepgen: u32) -> *const Span {
+        let mut pages = self.pages.lock();
+        let base = match pages.alloc(npages) {
+            Ok(b) => b,
+            Err(e) => {
+                drop(pages);
+                out_of_memory(&format!("{npages} pages"), &e)
+            }
+        };
+        let s = Box::into_raw(Box::new(Span::new(base, npages, spc, sweepgen)));
+        arena::set_span(base, npages, s);
+        self.spans_in_use.fetch_add(1, Ordering::Relaxed);
+        s
+    }
+
+    /// Allocates a large object's span of `npages` (Go: `mcache.allocLarge`)
+    /// and returns the object's slot address. The span goes straight to its
+    /// central full list as swept.
+    pub fn alloc_large(&self, npages: usize, noscan: bool) -> (usize, &'static Span) {
+        let sg = self.sweepgen.load(Ordering::Acquire);
+        let spc = SpanClass::new(0, noscan);
+        let s = self.new_span(npages, spc, sg);
+        // SAFETY: the span is new and not yet published in any list.
+        let span = unsafe { &*s };
+        // SAFETY: as above, we own it.
+        let slot = unsafe { span.next_free() }.expect("a new large span has its slot free");
+        self.heap_live.fetch_add((npages * PAGE_SIZE) as isize, Ordering::Relaxed);
+        self.central[spc.index()].push_swept(sg, SpanPtr(s), false);
+        (slot, span)
+    }
+
+    /// Returns an empty, owned span's pages to the page heap (Go:
+    /// `mheap.freeSpan`).
+    ///
+    /// # Safety
+    /// The caller owns `span`, it holds no live object and is in no list.
+    pub unsafe fn free_span(&self, span: &'static Span) {
+        let mut pages = self.pages.lock();
+        arena::set_span(span.base, span.npages, core::ptr::null());
+        pages.free(span.base, span.npages);
+        drop(pages);
+        self.spans_in_use.fetch_sub(1, Ordering::Relaxed);
+        // SAFETY: spans are allocated by `new_span` with `Box`, and no list,
+        // cache or index entry refers to this one any more.
+        drop(unsafe { Box::from_raw(span as *const Span as *mut Span) });
+    }
+
+    /// Calls `f` for every span in a central list. With the world stopped and
+    /// caches flushed this is every in-use span.
+    pub fn for_each_span(&self, mut f: impl FnMut(&'static Span)) {
+        for c in self.central.iter() {
+            c.for_each(|s| f(s.get()));
+        }
+    }
+}

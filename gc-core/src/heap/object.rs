@@ -1,0 +1,193 @@
+//! Object layout: the one-word header and the per-type descriptor.
+//!
+//! Every object's slot starts with a header word: a pointer to the type's
+//! static [`TypeInfo`] with two state bits in its low bits. Slice objects
+//! (`Gc<[T]>`, `Gc<str>`) keep their length in the next word, just below the
+//! object. Go keeps small objects' pointer bits per span and a type header only
+//! above 512 B; we need drop glue and a `trace` fallback per object, which a
+//! span-level bitmap cannot give, so every object has a header (docs/design.md
+//! records the cost: 8 bytes per object).
+//!
+//! Placement: the object sits at `p = slot + header_offset(align, is_slice)`:
+//! 8 for types aligned to at most 8, 16 for 16-aligned types and for slices,
+//! and the type's alignment above that (such objects take a large span, page
+//! aligned). Slots of 16-aligned objects come from classes whose size is a
+//! multiple of 16, so `p` keeps the type's alignment. Because the header is at
+//! the slot start, the marker and the sweeper, which know slots, find it
+//! without knowing the type; user-facing code, which knows `p`, reads a
+//! slice's length at `p - 8`.
+//!
+//! Header state (owner: the sweeper that holds the span):
+//! * `LIVE` (0): ordinary object;
+//! * `DROPPING`: found dead, its drop glue is queued or running; the slot stays
+//!   allocated;
+//! * `DEAD`: drop glue has run; the next sweep frees the slot without reading
+//!   the object again.
+
+use crate::trace::{Trace, TraceLayout, Tracer};
+use core::mem::{align_of, needs_drop, size_of};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// Header state bit: drop glue queued or running.
+pub const DROPPING: usize = 1;
+/// Header state bit: drop glue done, slot free at next sweep.
+pub const DEAD: usize = 2;
+const STATE_MASK: usize = 3;
+
+/// Everything the collector needs to know about a type at run time
+/// (Go: `_type` with its `GCData` pointer mask).
+pub struct TypeInfo {
+    /// `size_of` of the type, or of one element for slices.
+    pub size: usize,
+    /// `align_of` of the type (or element).
+    pub align: usize,
+    /// Go's `noscan`: never scanned.
+    pub no_pointers: bool,
+    /// Exact pointer bitmap (words), valid if `map_exact`.
+    pub ptr_map: u128,
+    /// True if `ptr_map` is exact; otherwise `trace` is called.
+    pub map_exact: bool,
+    /// True for slice objects (length at `p - 16`).
+    pub is_slice: bool,
+    /// Visits the object's pointer slots; `len` is the element count for
+    /// slices and 1 otherwise.
+    pub trace: unsafe fn(p: usize, len: usize, tracer: &mut Tracer<'_>),
+    /// Drop glue; `None` if the type needs none.
+    pub drop: Option<unsafe fn(p: usize, len: usize)>,
+    /// Type name, for diagnostics.
+    pub name: fn() -> &'static str,
+}
+
+unsafe fn trace_one<T: Trace>(p: usize, _len: usize, t: &mut Tracer<'_>) {
+    // SAFETY: the caller passes the address of a live `T`.
+    unsafe { (*(p as *const T)).trace(t) }
+}
+
+unsafe fn trace_slice<T: Trace>(p: usize, len: usize, t: &mut Tracer<'_>) {
+    // SAFETY: the caller passes the address and length of a live `[T]`.
+    let s = unsafe { core::slice::from_raw_parts(p as *const T, len) };
+    for v in s {
+        v.trace(t);
+    }
+}
+
+unsafe fn drop_one<T>(p: usize, _len: usize) {
+    // SAFETY: the caller passes a dead `T` that is dropped exactly once.
+    unsafe { core::ptr::drop_in_place(p as *mut T) }
+}
+
+unsafe fn drop_slice<T>(p: usize, len: usize) {
+    // SAFETY: as `drop_one`, for `len` elements.
+    unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(p as *mut T, len)) }
+}
+
+/// Gives each type its static [`TypeInfo`].
+pub trait HasTypeInfo {
+    /// Descriptor of a single object of this type.
+    const INFO: &'static TypeInfo;
+    /// Descriptor of a slice object `[Self]`.
+    const SLICE_INFO: &'static TypeInfo;
+}
+
+impl<T: TraceLayout> HasTypeInfo for T {
+    const INFO: &'static TypeInfo = &TypeInfo {
+        size: size_of::<T>(),
+        align: align_of::<T>(),
+        no_pointers: T::NO_POINTERS,
+        ptr_map: T::POINTER_MAP.bits(),
+        map_exact: T::POINTER_MAP.is_exact(),
+        is_slice: false,
+        trace: trace_one::<T>,
+        drop: if needs_drop::<T>() { Some(drop_one::<T>) } else { None },
+        name: core::any::type_name::<T>,
+    };
+    const SLICE_INFO: &'static TypeInfo = &TypeInfo {
+        size: size_of::<T>(),
+        align: align_of::<T>(),
+        no_pointers: T::NO_POINTERS,
+        ptr_map: T::POINTER_MAP.bits(),
+        map_exact: T::POINTER_MAP.is_exact(),
+        is_slice: true,
+        trace: trace_slice::<T>,
+        drop: if needs_drop::<T>() { Some(drop_slice::<T>) } else { None },
+        name: core::any::type_name::<[T]>,
+    };
+}
+
+/// Offset of the object from its slot start.
+#[inline]
+pub const fn header_offset(align: usize, is_slice: bool) -> usize {
+    let min = if is_slice { 16 } else { 8 };
+    if align <= min {
+        min
+    } else if align <= 16 {
+        16
+    } else {
+        align
+    }
+}
+
+/// Bytes a slot must have for an object of `payload` bytes and `align`, and
+/// the alignment the slot size must keep.
+#[inline]
+pub const fn slot_size(payload: usize, align: usize, is_slice: bool) -> usize {
+    let total = header_offset(align, is_slice) + payload;
+    if align > 8 {
+        (total + 15) & !15
+    } else {
+        total
+    }
+}
+
+/// The header word of the object whose slot starts at `slot`.
+#[inline]
+pub fn header(slot: usize) -> &'static AtomicUsize {
+    // SAFETY: every allocated slot starts with its header word; callers pass
+    // slots of allocated objects.
+    unsafe { &*(slot as *const AtomicUsize) }
+}
+
+/// Decodes a header word into its type, ignoring state bits.
+#[inline]
+pub fn info_of(word: usize) -> &'static TypeInfo {
+    // SAFETY: header words hold pointers to static `TypeInfo`s.
+    unsafe { &*((word & !STATE_MASK) as *const TypeInfo) }
+}
+
+/// The object address for a slot holding an object of type `info`.
+#[inline]
+pub fn object_of(slot: usize, info: &TypeInfo) -> usize {
+    slot + header_offset(info.align, info.is_slice)
+}
+
+/// The header state bits of a header word.
+#[inline]
+pub fn state_of(word: usize) -> usize {
+    word & STATE_MASK
+}
+
+/// Element count of the object at `p` (1 for non-slices).
+#[inline]
+pub fn len_of(p: usize, info: &TypeInfo) -> usize {
+    if info.is_slice {
+        // SAFETY: slice objects keep their length at `p - 8`.
+        unsafe { *((p - 8) as *const usize) }
+    } else {
+        1
+    }
+}
+
+/// Writes the header (and length) of a new object in `slot`.
+///
+/// # Safety
+/// `slot` is a freshly allocated slot large enough for `info`'s layout.
+#[inline]
+pub unsafe fn init_header(slot: usize, info: &'static TypeInfo, len: usize) {
+    // SAFETY: per the contract the header words belong to this new object.
+    unsafe {
+        if info.is_slice {
+            *((object_of(slot, info) - 8) as *mut usize) = len;
+        }
+        (*(slot as *const AtomicUsize)).store(info as *const TypeInfo as usize, Ordering::Release);
+    }
+}

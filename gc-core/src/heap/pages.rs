@@ -1,0 +1,181 @@
+//! The page heap: free page ranges with coalescing (Go: `mheap`, `pageAlloc`).
+//!
+//! Go keeps a radix tree of bitmaps; here free ranges live in two ordered maps
+//! under one lock: by address (to coalesce with neighbours in O(log n)) and by
+//! (length, address) (best fit in O(log n)). Spans are allocated a few pages at
+//! a time from mcentral refills, so this lock is off the allocation fast path.
+//!
+//! Invariants, under the lock:
+//! * `by_addr` and `by_size` describe the same set of ranges.
+//! * No two free ranges are adjacent (they are merged on free).
+//! * A free range never overlaps an in-use span.
+//! * Free ranges that stayed free across a collection are returned to the OS
+//!   with `madvise(MADV_DONTNEED)` by [`PageHeap::scavenge`] (Go's background
+//!   scavenger, done here at the end of each cycle); `released` records which
+//!   ranges are already returned, so a span built on them is known to be zero.
+
+use super::arena::{self, ARENA_BYTES};
+use super::size_class::PAGE_SIZE;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A free range.
+#[derive(Clone, Copy, Debug)]
+struct Range {
+    npages: usize,
+    /// True if its memory was returned to the OS (reads as zero).
+    released: bool,
+}
+
+/// Free page ranges of the whole heap.
+#[derive(Default)]
+pub struct PageHeap {
+    by_addr: BTreeMap<usize, Range>,
+    by_size: BTreeSet<(usize, usize)>,
+    /// Bytes reserved from the OS (Go: `HeapSys`).
+    pub sys_bytes: usize,
+    /// Pages in in-use spans (Go: `HeapInuse` / 8 KiB).
+    pub inuse_pages: usize,
+    /// Bytes returned to the OS and not reused since (Go: `HeapReleased`).
+    pub released_bytes: usize,
+}
+
+impl PageHeap {
+    /// Allocates `npages` contiguous pages, growing the heap if needed.
+    /// Returns the base address, or an error if the OS refuses memory.
+    pub fn alloc(&mut self, npages: usize) -> Result<usize, String> {
+        let found = self.by_size.range((npages, 0)..).next().copied();
+        let (len, base) = match found {
+            Some(r) => r,
+            None => {
+                self.grow(npages)?;
+                *self.by_size.range((npages, 0)..).next().expect("grown heap has room")
+            }
+        };
+        let range = self.remove(base, len);
+        if len > npages {
+            self.insert(base + npages * PAGE_SIZE, Range { npages: len - npages, released: range.released });
+        }
+        if range.released {
+            self.released_bytes -= npages * PAGE_SIZE;
+        }
+        self.inuse_pages += npages;
+        Ok(base)
+    }
+
+    /// Returns `npages` pages at `base` to the free set, merging neighbours.
+    pub fn free(&mut self, base: usize, npages: usize) {
+        self.inuse_pages -= npages;
+        let mut start = base;
+        let mut len = npages;
+        let mut released_pages = 0;
+        if let Some((&pbase, &prev)) = self.by_addr.range(..base).next_back() {
+            if pbase + prev.npages * PAGE_SIZE == base {
+                self.remove(pbase, prev.npages);
+                if prev.released {
+                    released_pages += prev.npages;
+                }
+                start = pbase;
+                len += prev.npages;
+            }
+        }
+        let end = base + npages * PAGE_SIZE;
+        if let Some(&next) = self.by_addr.get(&end) {
+            self.remove(end, next.npages);
+            if next.released {
+                released_pages += next.npages;
+            }
+            len += next.npages;
+        }
+        // A merged range is "not released" as a whole; its released parts stay
+        // counted until the next scavenge re-releases the whole range.
+        self.released_bytes -= released_pages * PAGE_SIZE;
+        self.insert(start, Range { npages: len, released: false });
+    }
+
+    /// Returns every free range of at least `min_pages` pages to the OS.
+    pub fn scavenge(&mut self, min_pages: usize) -> usize {
+        let mut released = 0;
+        for (&base, r) in self.by_addr.iter_mut() {
+            if !r.released && r.npages >= min_pages {
+                arena::release_pages(base, r.npages * PAGE_SIZE);
+                r.released = true;
+                released += r.npages * PAGE_SIZE;
+            }
+        }
+        self.released_bytes += released;
+        released
+    }
+
+    /// Free pages (Go: `HeapIdle` / 8 KiB).
+    pub fn free_pages(&self) -> usize {
+        self.by_addr.values().map(|r| r.npages).sum()
+    }
+
+    fn grow(&mut self, npages: usize) -> Result<(), String> {
+        let bytes = (npages * PAGE_SIZE).div_ceil(ARENA_BYTES) * ARENA_BYTES;
+        let base = arena::reserve_arenas(bytes / ARENA_BYTES)?;
+        self.sys_bytes += bytes;
+        // Fresh mappings read as zero: account them as released.
+        self.released_bytes += bytes;
+        self.inuse_pages += bytes / PAGE_SIZE; // `free` subtracts it again
+        let npages = bytes / PAGE_SIZE;
+        self.free_released(base, npages);
+        Ok(())
+    }
+
+    fn free_released(&mut self, base: usize, npages: usize) {
+        self.inuse_pages -= npages;
+        self.insert(base, Range { npages, released: true });
+    }
+
+    fn insert(&mut self, base: usize, r: Range) {
+        self.by_addr.insert(base, r);
+        self.by_size.insert((r.npages, base));
+    }
+
+    fn remove(&mut self, base: usize, npages: usize) -> Range {
+        self.by_size.remove(&(npages, base));
+        self.by_addr.remove(&base).expect("free range present")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alloc_free_coalesces_back_to_one_range() {
+        let mut h = PageHeap::default();
+        let a = h.alloc(1).unwrap();
+        let b = h.alloc(3).unwrap();
+        let c = h.alloc(2).unwrap();
+        assert_eq!(b, a + PAGE_SIZE);
+        assert_eq!(c, b + 3 * PAGE_SIZE);
+        h.free(b, 3);
+        h.free(a, 1);
+        h.free(c, 2);
+        assert_eq!(h.by_addr.len(), 1, "all ranges merged");
+        assert_eq!(h.inuse_pages, 0);
+        assert_eq!(h.free_pages() * PAGE_SIZE, h.sys_bytes);
+    }
+
+    #[test]
+    fn best_fit_reuses_hole() {
+        let mut h = PageHeap::default();
+        let a = h.alloc(4).unwrap();
+        let _b = h.alloc(1).unwrap();
+        h.free(a, 4);
+        let c = h.alloc(2).unwrap();
+        assert_eq!(c, a, "the 4-page hole is the best fit for 2 pages");
+    }
+
+    #[test]
+    fn large_requests_span_arenas() {
+        let mut h = PageHeap::default();
+        let pages = ARENA_BYTES / PAGE_SIZE + 10;
+        let a = h.alloc(pages).unwrap();
+        assert_eq!(a % ARENA_BYTES, 0);
+        assert!(h.sys_bytes >= pages * PAGE_SIZE);
+        h.free(a, pages);
+    }
+}

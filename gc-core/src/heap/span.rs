@@ -1,0 +1,238 @@
+//! Spans: runs of pages holding objects of one span class (Go: `mspan`).
+//!
+//! Allocation state (`freeindex`, `alloc_cache`, `alloc_count`) follows Go's
+//! `nextFreeFast`/`nextFreeIndex`: a slot is allocated if its index is below
+//! `freeindex` or its alloc bit is set; `alloc_cache` holds the complement of
+//! the 64 alloc bits from `freeindex` rounded down to 64, shifted so that bit
+//! 0 is slot `freeindex`, and count-trailing-zeros finds the next free slot.
+//!
+//! Ownership (who may touch the allocation state and alloc bits):
+//! * the mutator whose cache holds the span (Go: sweepgen = sg+3), inside a
+//!   GC critical section;
+//! * the thread that won the sweep CAS (sweepgen sg−2 → sg−1);
+//! * the mcentral lock holder while the span sits in a central list;
+//! * the collector while the world is stopped.
+//!
+//! Mark bits are set by markers at any time during mark, and cleared only by
+//! the sweeper that owns the span. See `sweep.rs` for the sweepgen protocol.
+
+use super::bits::Bitmap;
+use super::size_class::{class_size, div_magic, SpanClass, PAGE_SIZE};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU32};
+
+struct AllocState {
+    freeindex: usize,
+    alloc_cache: u64,
+    alloc_count: usize,
+}
+
+/// A span (Go: `mspan`).
+pub struct Span {
+    /// First byte.
+    pub base: usize,
+    /// Pages in the span.
+    pub npages: usize,
+    /// Bytes per slot (Go: `elemsize`).
+    pub elemsize: usize,
+    /// Slots in the span (Go: `nelems`).
+    pub nelems: usize,
+    /// Size class and noscan bit.
+    pub class: SpanClass,
+    magic: u32,
+    alloc: UnsafeCell<AllocState>,
+    /// Bit per slot: allocated as of the last sweep (Go: `allocBits`).
+    pub alloc_bits: Bitmap,
+    /// Bit per slot: marked this cycle (Go: `gcmarkBits`).
+    pub mark_bits: Bitmap,
+    /// Bit per slot: reached by the checkmark pass (`GODEBUG=gccheckmark=1`).
+    pub check_bits: Bitmap,
+    /// Sweep generation (Go: `sweepgen`); see `sweep.rs`.
+    pub sweepgen: AtomicU32,
+    /// Set when an object with drop glue is allocated here; sticky until the
+    /// span is freed. Spans without it are swept without reading headers.
+    pub has_drops: AtomicBool,
+}
+
+// SAFETY: the non-atomic allocation state is only touched by the span's
+// current owner, as listed in the module doc; everything else is atomic.
+unsafe impl Sync for Span {}
+// SAFETY: as above.
+unsafe impl Send for Span {}
+
+impl Span {
+    /// A fresh span of `npages` at `base`; `class.size_class() == 0` means one
+    /// large object of `npages * PAGE_SIZE` bytes.
+    pub fn new(base: usize, npages: usize, class: SpanClass, sweepgen: u32) -> Span {
+        let (elemsize, nelems, magic) = if class.size_class() == 0 {
+            (npages * PAGE_SIZE, 1, 0)
+        } else {
+            let size = class_size(class.size_class());
+            (size, npages * PAGE_SIZE / size, div_magic(class.size_class()))
+        };
+        Span {
+            base,
+            npages,
+            elemsize,
+            nelems,
+            class,
+            magic,
+            alloc: UnsafeCell::new(AllocState { freeindex: 0, alloc_cache: !0, alloc_count: 0 }),
+            alloc_bits: Bitmap::new(nelems),
+            mark_bits: Bitmap::new(nelems),
+            check_bits: Bitmap::new(nelems),
+            sweepgen: AtomicU32::new(sweepgen),
+            has_drops: AtomicBool::new(false),
+        }
+    }
+
+    /// Index of the slot containing `addr` (Go: `objIndex`/`divideByElemSize`).
+    #[inline]
+    pub fn obj_index(&self, addr: usize) -> usize {
+        let off = addr - self.base;
+        if self.magic == 0 {
+            0
+        } else {
+            ((off as u64 * self.magic as u64) >> 32) as usize
+        }
+    }
+
+    /// Address of slot `i`.
+    #[inline]
+    pub fn slot_addr(&self, i: usize) -> usize {
+        self.base + i * self.elemsize
+    }
+
+    /// One past the last byte.
+    #[inline]
+    pub fn limit(&self) -> usize {
+        self.base + self.npages * PAGE_SIZE
+    }
+
+    /// Takes the next free slot if the cache has one without a refill
+    /// (Go: `nextFreeFast`).
+    ///
+    /// # Safety
+    /// The caller owns the span (module doc).
+    #[inline]
+    pub unsafe fn next_free_fast(&self) -> Option<usize> {
+        // SAFETY: the caller owns the span, so no one else touches `alloc`.
+        let st = unsafe { &mut *self.alloc.get() };
+        let tz = st.alloc_cache.trailing_zeros() as usize;
+        if tz < 64 {
+            let result = st.freeindex + tz;
+            if result < self.nelems {
+                let next = result + 1;
+                if next % 64 == 0 && next != self.nelems {
+                    return None;
+                }
+                st.alloc_cache = st.alloc_cache.checked_shr(tz as u32 + 1).unwrap_or(0);
+                st.freeindex = next;
+                st.alloc_count += 1;
+                return Some(self.slot_addr(result));
+            }
+        }
+        None
+    }
+
+    /// Takes the next free slot, refilling the cache from the alloc bits, or
+    /// returns `None` if the span is full (Go: `nextFreeIndex`).
+    ///
+    /// # Safety
+    /// The caller owns the span.
+    pub unsafe fn next_free(&self) -> Option<usize> {
+        // SAFETY: the caller owns the span.
+        let st = unsafe { &mut *self.alloc.get() };
+        loop {
+            if st.freeindex >= self.nelems {
+                return None;
+            }
+            let tz = st.alloc_cache.trailing_zeros() as usize;
+            if tz == 64 {
+                // Nothing free in this 64-slot window: move to the next one.
+                st.freeindex = (st.freeindex + 64) & !63;
+                if st.freeindex >= self.nelems {
+                    st.freeindex = self.nelems;
+                    return None;
+                }
+                st.alloc_cache = !self.alloc_bits.word(st.freeindex / 64);
+                continue;
+            }
+            let result = st.freeindex + tz;
+            if result >= self.nelems {
+                st.freeindex = self.nelems;
+                return None;
+            }
+            let next = result + 1;
+            if next % 64 == 0 && next < self.nelems {
+                st.alloc_cache = !self.alloc_bits.word(next / 64);
+            } else {
+                st.alloc_cache = st.alloc_cache.checked_shr(tz as u32 + 1).unwrap_or(0);
+            }
+            st.freeindex = next;
+            st.alloc_count += 1;
+            return Some(self.slot_addr(result));
+        }
+    }
+
+    /// Slots allocated (Go: `allocCount`).
+    ///
+    /// # Safety
+    /// The caller owns the span.
+    #[inline]
+    pub unsafe fn alloc_count(&self) -> usize {
+        // SAFETY: the caller owns the span.
+        unsafe { (*self.alloc.get()).alloc_count }
+    }
+
+    /// True if slot `i` is allocated: below `freeindex` or alloc bit set.
+    ///
+    /// # Safety
+    /// The caller owns the span, or the world is stopped.
+    #[inline]
+    pub unsafe fn is_allocated(&self, i: usize) -> bool {
+        // SAFETY: per the contract.
+        let fi = unsafe { (*self.alloc.get()).freeindex };
+        i < fi || self.alloc_bits.get(i)
+    }
+
+    /// Bitmask of slots in word `w` that are below `freeindex`.
+    ///
+    /// # Safety
+    /// The caller owns the span.
+    pub unsafe fn below_freeindex_mask(&self, w: usize) -> u64 {
+        // SAFETY: per the contract.
+        let fi = unsafe { (*self.alloc.get()).freeindex };
+        let lo = w * 64;
+        if fi <= lo {
+            0
+        } else if fi >= lo + 64 {
+            !0
+        } else {
+            (1u64 << (fi - lo)) - 1
+        }
+    }
+
+    /// Mask of the valid slot bits of word `w`.
+    pub fn valid_mask(&self, w: usize) -> u64 {
+        let lo = w * 64;
+        if self.nelems >= lo + 64 {
+            !0
+        } else {
+            (1u64 << (self.nelems - lo)) - 1
+        }
+    }
+
+    /// Resets the allocation state after a sweep installed new alloc bits
+    /// (Go: the tail of `sweepLocked.sweep`).
+    ///
+    /// # Safety
+    /// The caller owns the span.
+    pub unsafe fn reset_alloc(&self, alloc_count: usize) {
+        // SAFETY: per the contract.
+        let st = unsafe { &mut *self.alloc.get() };
+        st.freeindex = 0;
+        st.alloc_count = alloc_count;
+        st.alloc_cache = !self.alloc_bits.word(0);
+    }
+}

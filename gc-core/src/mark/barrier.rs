@@ -1,0 +1,127 @@
+//! The hybrid write barrier and its per-mutator buffer (Go: mbarrier.go,
+//! mwbbuf.go).
+//!
+//! Go's barrier, as the compiler emits it (the "is my stack grey" test is not
+//! implemented there either):
+//!
+//! ```text
+//! write_pointer(slot, new):
+//!     if writeBarrier.enabled { buf.push(new, *slot) }   // insertion + deletion
+//!     *slot = new
+//! ```
+//!
+//! Entries are object addresses (old and new referents), not slot addresses.
+//! The buffer holds 512 entries; a full buffer, a ragged barrier and mark
+//! termination flush it by shading every entry into the mutator's `GcWork`.
+//!
+//! Invariants:
+//! * The barrier runs inside the writer's critical section, before the store
+//!   (pre-publication), and only while `barrier_enabled()`.
+//! * A buffer is non-empty only while the barrier is on; at mark termination
+//!   every entry is already black, so leftovers are discarded (Go:
+//!   `wbBuf.reset` in `gcMark`).
+
+use super::drain::{Marker, WORK};
+use super::work::GcWork;
+
+/// Entries per buffer (Go: `wbBufEntries`).
+pub const WB_ENTRIES: usize = 512;
+
+/// A mutator's write-barrier buffer (Go: `wbBuf`).
+pub struct WbBuf {
+    buf: Vec<usize>,
+    /// Grey objects produced by flushes, handed to the collector at the
+    /// ragged barrier (Go: the P's `gcw`).
+    pub gcw: GcWork,
+}
+
+impl Default for WbBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WbBuf {
+    /// An empty buffer.
+    pub fn new() -> WbBuf {
+        WbBuf { buf: Vec::new(), gcw: GcWork::default() }
+    }
+
+    /// Records the old and new referents of a pointer write.
+    #[inline]
+    pub fn record(&mut self, old: usize, new: usize) {
+        if self.buf.len() + 2 > WB_ENTRIES {
+            self.flush();
+        }
+        if self.buf.capacity() == 0 {
+            self.buf.reserve_exact(WB_ENTRIES);
+        }
+        self.buf.push(old);
+        self.buf.push(new);
+    }
+
+    /// Records one referent (a shade of a root registered during marking, or
+    /// an adoption).
+    #[inline]
+    pub fn record_one(&mut self, p: usize) {
+        if self.buf.len() + 1 > WB_ENTRIES {
+            self.flush();
+        }
+        self.buf.push(p);
+    }
+
+    /// Shades every buffered entry into this mutator's work cache (Go:
+    /// `wbBufFlush1`).
+    pub fn flush(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let mut m = Marker::with_work(&WORK, core::mem::take(&mut self.gcw));
+        for &p in &self.buf {
+            if p != 0 && p & 1 == 0 {
+                m.shade(p);
+            }
+        }
+        self.buf.clear();
+        self.gcw = m.gcw;
+        crate::stats::add_marked(m.bytes_marked, m.objects_marked);
+    }
+
+    /// Flushes and publishes all grey work to the global lists (the
+    /// per-mutator step of the ragged barrier). Returns true if it published
+    /// anything.
+    pub fn flush_to_global(&mut self) -> bool {
+        self.flush();
+        self.gcw.flushed_work = false;
+        self.gcw.dispose(&WORK);
+        core::mem::take(&mut self.gcw.flushed_work)
+    }
+
+    /// Drops buffered entries when the barrier is off (thread exit).
+    pub fn discard_if_off(&mut self) {
+        if !super::barrier_enabled() {
+            self.buf.clear();
+        } else {
+            self.flush_to_global();
+        }
+    }
+
+    /// Number of buffered entries.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// True if nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+/// The write barrier for storing `new` over `old` in a heap slot. `buf` is
+/// the writer's buffer; the caller is inside its critical section.
+#[inline(always)]
+pub fn write_barrier(buf: &mut WbBuf, old: usize, new: usize) {
+    if super::barrier_enabled() {
+        buf.record(old, new);
+    }
+}

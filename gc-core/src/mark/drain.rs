@@ -1,0 +1,120 @@
+//! Shading, scanning and draining (Go: `greyobject`, `scanobject`, `gcDrain`).
+//!
+//! A [`Marker`] owns a [`GcWork`] and counts what it marked. `shade` greys an
+//! object (sets its mark bit; queues its slot if its span is scannable);
+//! `scan` blackens a grey object by shading everything it points to, using
+//! the type's exact pointer map when there is one and `Trace::trace`
+//! otherwise; `drain` repeats until no grey object is left locally or in the
+//! global list.
+//!
+//! Invariants: a slot popped from a work buffer belongs to an allocated
+//! object of a scan span whose mark bit is set; every non-null, untagged word
+//! visited is the address of an allocated object (Member words in the heap
+//! are adopted: never pending roots).
+
+use super::work::{GcWork, WorkLists};
+use crate::heap::arena::span_of;
+use crate::heap::object::{self, header, info_of};
+use crate::trace::tracer::SlotVisitor;
+use crate::trace::Tracer;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// The global grey lists of the running cycle.
+pub static WORK: WorkLists = WorkLists::new();
+
+/// A marking context: a work cache plus its accounting.
+pub struct Marker<'a> {
+    /// The local work cache.
+    pub gcw: GcWork,
+    lists: &'a WorkLists,
+    /// Bytes of objects this marker marked (Go: `gcWork.bytesMarked`).
+    pub bytes_marked: u64,
+    /// Objects this marker marked.
+    pub objects_marked: u64,
+    /// Bytes of objects this marker scanned (Go: `heapScanWork`).
+    pub scan_work: u64,
+}
+
+impl<'a> Marker<'a> {
+    /// A marker feeding `lists`.
+    pub fn new(lists: &'a WorkLists) -> Marker<'a> {
+        Marker { gcw: GcWork::default(), lists, bytes_marked: 0, objects_marked: 0, scan_work: 0 }
+    }
+
+    /// A marker that adopts an existing work cache.
+    pub fn with_work(lists: &'a WorkLists, gcw: GcWork) -> Marker<'a> {
+        Marker { gcw, ..Marker::new(lists) }
+    }
+
+    /// Greys the object at `p` (Go: `greyobject`).
+    #[inline]
+    pub fn shade(&mut self, p: usize) {
+        let s = span_of(p);
+        if s.is_null() {
+            debug_assert!(false, "shade of {p:#x}, which is not in the GC heap");
+            return;
+        }
+        // SAFETY: the index maps heap pages to live spans.
+        let span = unsafe { &*s };
+        let idx = span.obj_index(p);
+        if span.mark_bits.set(idx) {
+            return;
+        }
+        self.bytes_marked += span.elemsize as u64;
+        self.objects_marked += 1;
+        if span.class.noscan() {
+            return;
+        }
+        self.gcw.put(self.lists, span.slot_addr(idx));
+    }
+
+    /// Blackens the grey object in `slot` (Go: `scanobject`).
+    #[inline]
+    pub fn scan(&mut self, slot: usize) {
+        let info = info_of(header(slot).load(Ordering::Acquire));
+        let p = object::object_of(slot, info);
+        let len = object::len_of(p, info);
+        self.scan_work += (info.size * len) as u64;
+        if info.map_exact {
+            for i in 0..len {
+                self.scan_map(p + i * info.size, info.ptr_map);
+            }
+        } else {
+            // SAFETY: `p` is an allocated, marked object of this type, which
+            // cannot be freed during the cycle.
+            unsafe { (info.trace)(p, len, &mut Tracer::new(self)) };
+        }
+    }
+
+    #[inline]
+    fn scan_map(&mut self, p: usize, mut bits: u128) {
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: an exact pointer map lists word offsets of `Member`
+            // slots, which are `AtomicUsize`s inside the object.
+            let w = unsafe { &*((p + i * 8) as *const AtomicUsize) }.load(Ordering::Acquire);
+            if w != 0 && w & 1 == 0 {
+                self.shade(w);
+            }
+        }
+    }
+
+    /// Scans grey objects until none is left locally or globally (Go:
+    /// `gcDrain` without preemption checks: marking runs inside the pause).
+    pub fn drain(&mut self) {
+        while let Some(slot) = self.gcw.try_get(self.lists) {
+            self.scan(slot);
+        }
+    }
+}
+
+impl SlotVisitor for Marker<'_> {
+    #[inline]
+    fn visit(&mut self, slot: &AtomicUsize) {
+        let w = slot.load(Ordering::Acquire);
+        if w != 0 && w & 1 == 0 {
+            self.shade(w);
+        }
+    }
+}

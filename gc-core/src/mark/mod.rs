@@ -1,0 +1,55 @@
+//! Marking (Go: mgcmark.go, mgcwork.go, mbarrier.go, mwbbuf.go).
+//!
+//! Colours: white = mark bit clear; grey = mark bit set and the object's slot
+//! address is in a work buffer or a barrier buffer awaiting flush; black =
+//! mark bit set and scanned (noscan objects are black as soon as marked).
+//!
+//! Invariants:
+//! * An object is queued at most once per cycle: only the thread whose
+//!   `fetch_or` set its mark bit pushes it.
+//! * Work buffers hold slot addresses of objects in scan spans only.
+//! * Marking never recurses: grey objects wait in work buffers, so a list of
+//!   10^7 nodes is marked in constant native stack.
+
+pub mod barrier;
+pub mod checkmark;
+pub mod drain;
+pub mod work;
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+/// Go's `gcphase`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    /// Not collecting; sweeping may be in progress; barrier off.
+    Off = 0,
+    /// Marking; barrier on; new objects are allocated black.
+    Mark = 1,
+    /// Mark termination; barrier on.
+    MarkTermination = 2,
+}
+
+static PHASE: AtomicU8 = AtomicU8::new(Phase::Off as u8);
+
+/// The current phase.
+#[inline(always)]
+pub fn phase() -> Phase {
+    match PHASE.load(Ordering::Relaxed) {
+        0 => Phase::Off,
+        1 => Phase::Mark,
+        _ => Phase::MarkTermination,
+    }
+}
+
+/// True while the write barrier is on (Go: `writeBarrier.enabled`, which is
+/// `phase == mark || phase == marktermination`).
+#[inline(always)]
+pub fn barrier_enabled() -> bool {
+    PHASE.load(Ordering::Relaxed) != Phase::Off as u8
+}
+
+/// Sets the phase (Go: `setGCPhase`); only with the world stopped.
+pub fn set_phase(p: Phase) {
+    PHASE.store(p as u8, Ordering::SeqCst);
+}

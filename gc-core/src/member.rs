@@ -1,0 +1,234 @@
+//! `Member<T>`: a nullable GC pointer field inside an object.
+//!
+//! One atomic word, every method takes `&self`, no `Clone` and no by-value
+//! accessor, so a `Member` inside the heap can never be moved out of it.
+//!
+//! # Word encoding
+//!
+//! | word | state |
+//! | --- | --- |
+//! | `0` | adopted (in the heap), null |
+//! | `p` (even, non-zero) | adopted, points to the object at `p` |
+//! | `1` | pending (outside the heap), null |
+//! | `s | 1` | pending, holds the root slot `s` whose value is the target |
+//!
+//! A pending `Member` is one built outside the heap (`Member::new`,
+//! `Member::from`, `Member::null`) on its way into `Gc::new`, which adopts it
+//! (one pass over the new object's pointer slots): the target moves from the
+//! root slot into the word and the slot is freed.
+//!
+//! Invariants:
+//! * Every method that reads a target and roots it, or writes the word, runs
+//!   inside one GC critical section (load-then-root is otherwise a race with a
+//!   whole cycle).
+//! * Writes to an adopted word go through the write barrier, before the
+//!   store.
+//! * A pending word's root slot is owned by the word: `set`/`clear` on a
+//!   pending `Member` swap in a fresh slot (or `1`) and free the old one, so
+//!   two threads racing on a shared pending `Member` never write a freed slot.
+
+use crate::gc::{root, Gc, GcPointee};
+use crate::mark::barrier::write_barrier;
+use crate::mutator;
+use crate::roots::RootTable;
+use crate::trace::{PointerMap, Trace, TraceLayout, Tracer};
+use core::fmt;
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+const PENDING_NULL: usize = 1;
+
+/// A GC pointer field: nullable, atomic, written through the barrier.
+#[repr(transparent)]
+pub struct Member<T: ?Sized> {
+    word: AtomicUsize,
+    _t: PhantomData<*const T>,
+}
+
+// SAFETY: the word is atomic, and a target can only be reached through
+// methods that require `T: GcPointee`, i.e. `T: Send + Sync`. The impls are
+// unconditional so that a type can contain a `Member` to itself
+// (`Node: Send` would otherwise depend on `Member<Node>: Send`).
+unsafe impl<T: ?Sized> Send for Member<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized> Sync for Member<T> {}
+
+#[inline(always)]
+fn slot_of(w: usize) -> &'static AtomicUsize {
+    // SAFETY: a pending word tags a root slot, in a never-freed segment.
+    unsafe { &*((w & !1) as *const AtomicUsize) }
+}
+
+impl<T: ?Sized + GcPointee> Member<T> {
+    /// A null field.
+    #[inline]
+    pub const fn null() -> Self {
+        Member { word: AtomicUsize::new(PENDING_NULL), _t: PhantomData }
+    }
+
+    /// A field pointing to `target`; holds a root until `Gc::new` adopts it.
+    #[inline]
+    pub fn new(target: &Gc<T>) -> Self {
+        let p = target.addr();
+        // SAFETY: owner inside its section.
+        let slot = mutator::with_critical(|m| unsafe { root(m, p) });
+        Member { word: AtomicUsize::new(slot as *const AtomicUsize as usize | 1), _t: PhantomData }
+    }
+
+    /// A field holding `target`, reusing the handle's root (no new root).
+    #[inline]
+    pub fn from_gc(target: Gc<T>) -> Self {
+        let slot = target.into_slot();
+        Member { word: AtomicUsize::new(slot as *const AtomicUsize as usize | 1), _t: PhantomData }
+    }
+
+    /// A field holding `target` or null.
+    pub fn from_opt(target: Option<&Gc<T>>) -> Self {
+        target.map_or_else(Self::null, Self::new)
+    }
+
+    /// The target address, reading through a pending root slot.
+    #[inline(always)]
+    fn target(&self) -> usize {
+        let w = self.word.load(Ordering::Acquire);
+        if w & 1 == 0 {
+            w
+        } else if w == PENDING_NULL {
+            0
+        } else {
+            slot_of(w).load(Ordering::Acquire)
+        }
+    }
+
+    /// A rooted handle to the target, or `None` if null.
+    #[inline]
+    pub fn get(&self) -> Option<Gc<T>> {
+        let (slot, p) = mutator::with_critical(|m| {
+            let p = self.target();
+            if p == 0 {
+                return (None, 0);
+            }
+            // SAFETY: owner inside its section; `p` was read in the same
+            // section, so no cycle can have freed it.
+            (Some(unsafe { root(m, p) }), p)
+        });
+        // SAFETY: non-null slot and object.
+        slot.map(|s| unsafe { Gc::from_parts(s, p) })
+    }
+
+    /// Points the field at `target` (write barrier included).
+    #[inline]
+    pub fn set(&self, target: &Gc<T>) {
+        self.store(target.addr());
+    }
+
+    /// Points the field at `target`, or clears it.
+    #[inline]
+    pub fn set_opt(&self, target: Option<&Gc<T>>) {
+        self.store(target.map_or(0, |g| g.addr()));
+    }
+
+    /// Makes the field null (write barrier included).
+    #[inline]
+    pub fn clear(&self) {
+        self.store(0);
+    }
+
+    fn store(&self, new: usize) {
+        let freed = mutator::with_critical(|m| {
+            let w = self.word.load(Ordering::Acquire);
+            if w & 1 == 0 {
+                // Adopted: barrier, then store (Go: gcWriteBarrier).
+                // SAFETY: inside our section.
+                write_barrier(&mut unsafe { m.local() }.wbuf, w, new);
+                self.word.store(new, Ordering::Release);
+                None
+            } else {
+                let fresh = if new == 0 {
+                    PENDING_NULL
+                } else {
+                    // SAFETY: owner inside its section.
+                    unsafe { root(m, new) as *const AtomicUsize as usize | 1 }
+                };
+                let old = self.word.swap(fresh, Ordering::AcqRel);
+                (old != PENDING_NULL).then_some(old)
+            }
+        });
+        if let Some(old) = freed {
+            RootTable::unregister(slot_of(old));
+        }
+    }
+
+    /// True if the field is null.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        let w = self.word.load(Ordering::Acquire);
+        w == 0 || w == PENDING_NULL
+    }
+
+    /// True if the field points to `other`'s object. Needs no root: nothing
+    /// is dereferenced.
+    #[inline]
+    pub fn ptr_eq(&self, other: &Gc<T>) -> bool {
+        self.target() == other.addr()
+    }
+
+    /// True if the field points to the object at `p` (identity only).
+    #[inline]
+    pub fn points_to(&self, p: *const T) -> bool {
+        self.target() == p as *const u8 as usize
+    }
+}
+
+impl<T: ?Sized + GcPointee> Default for Member<T> {
+    fn default() -> Self {
+        Self::null()
+    }
+}
+
+impl<T: ?Sized + GcPointee> From<Gc<T>> for Member<T> {
+    fn from(g: Gc<T>) -> Self {
+        Member::from_gc(g)
+    }
+}
+
+impl<T: ?Sized + GcPointee> From<&Gc<T>> for Member<T> {
+    fn from(g: &Gc<T>) -> Self {
+        Member::new(g)
+    }
+}
+
+impl<T: ?Sized> Drop for Member<T> {
+    fn drop(&mut self) {
+        let w = *self.word.get_mut();
+        if w & 1 == 1 && w != PENDING_NULL {
+            // A pending Member that was never adopted frees its root.
+            RootTable::unregister(slot_of(w));
+        }
+        // An adopted Member is dropped only by the sweeper's drop glue of a
+        // dead object: its target may already be gone, so it is not touched.
+    }
+}
+
+impl<T: ?Sized + GcPointee> fmt::Debug for Member<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.target() {
+            0 => f.write_str("Member(null)"),
+            p => write!(f, "Member({p:#x})"),
+        }
+    }
+}
+
+// SAFETY: the one slot of a Member is its word.
+unsafe impl<T: ?Sized + GcPointee> Trace for Member<T> {
+    #[inline(always)]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        tracer.visit_slot(&self.word);
+    }
+}
+
+// SAFETY: a Member is one pointer word at offset 0 (repr(transparent)).
+unsafe impl<T: ?Sized + GcPointee> TraceLayout for Member<T> {
+    const NO_POINTERS: bool = false;
+    const POINTER_MAP: PointerMap = PointerMap::SINGLE;
+}

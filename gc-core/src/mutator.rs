@@ -1,0 +1,340 @@
+//! Mutators: the threads that use the heap, their GC critical sections and
+//! the stop-the-world handshake.
+//!
+//! Any std thread becomes a mutator on its first GC operation. A mutator owns
+//! a span cache, a root table, a write-barrier buffer and a queue of pending
+//! drops (Go keeps these per P; without `gc-runtime` they are per thread, like
+//! a TLAB).
+//!
+//! # Critical sections
+//!
+//! Every operation that writes the heap's pointer graph or a root table —
+//! allocation, adoption, root registration, `Member::get`/`set`, sweeping —
+//! runs inside a GC critical section. Outside one, a thread is at a safepoint:
+//! a stop does not wait for it, however long it runs plain Rust code.
+//!
+//! * `state` — written by the owner (`OUTSIDE`/`INSIDE`), read by the
+//!   collector. Entering stores `INSIDE`, runs the light fence, then loads
+//!   `STOP`; the collector stores `STOP`, runs the heavy fence, then waits for
+//!   every `state` to be `OUTSIDE` (see `fence.rs`). Leaving is a Release
+//!   store, so the collector sees all heap writes of the section.
+//! * `local` — owned by the owner inside a section, by the collector while
+//!   the world is stopped, and by the exiting thread under the registry lock.
+//!
+//! No user code runs inside a section: drops, `retain` closures and cleanups
+//! are deferred until after it.
+//!
+//! # The registry
+//!
+//! A lock over the list of mutators. The collector holds it for the whole
+//! stop, so a thread cannot join or leave while the world is stopped; a thread
+//! that exits flushes its cache and hands its root segments to the fallback
+//! table under the same lock. Threads that use the heap from a thread-local
+//! destructor after their own mutator is gone use the fallback mutator, one at
+//! a time.
+
+use crate::fence;
+use crate::heap::cache::MCache;
+use crate::heap::heap;
+use crate::mark::barrier::WbBuf;
+use crate::roots::RootTable;
+use crate::sweep::{self, PendingDrop};
+use core::cell::{Cell, UnsafeCell};
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+const OUTSIDE: u32 = 0;
+const INSIDE: u32 = 1;
+
+/// The stop flag (Go: `sched.gcwaiting`).
+static STOP: AtomicBool = AtomicBool::new(false);
+static RESUME_LOCK: Mutex<()> = Mutex::new(());
+static RESUME: Condvar = Condvar::new();
+
+/// State the owner touches only inside a critical section.
+pub struct Local {
+    /// The span cache.
+    pub cache: MCache,
+    /// Dead objects whose drop glue waits for the end of the section.
+    pub drops: Vec<PendingDrop>,
+    /// The write-barrier buffer.
+    pub wbuf: WbBuf,
+}
+
+/// One mutator thread's GC state.
+pub struct Mutator {
+    state: AtomicU32,
+    local: UnsafeCell<Local>,
+    /// Roots held by this thread's `Gc` handles.
+    pub roots: RootTable,
+    /// True while the thread is inside `blocking` (Go: `_Gsyscall`).
+    pub blocked: AtomicBool,
+}
+
+// SAFETY: `local` is accessed under the ownership rules of the module doc;
+// all other fields are atomics or internally synchronised.
+unsafe impl Sync for Mutator {}
+// SAFETY: as above.
+unsafe impl Send for Mutator {}
+
+impl Mutator {
+    fn new() -> Mutator {
+        Mutator {
+            state: AtomicU32::new(OUTSIDE),
+            local: UnsafeCell::new(Local { cache: MCache::default(), drops: Vec::new(), wbuf: WbBuf::new() }),
+            roots: RootTable::new(),
+            blocked: AtomicBool::new(false),
+        }
+    }
+
+    #[inline(always)]
+    fn enter(&self) {
+        self.state.store(INSIDE, Ordering::Relaxed);
+        fence::light();
+        if STOP.load(Ordering::Relaxed) {
+            self.enter_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn enter_slow(&self) {
+        loop {
+            self.state.store(OUTSIDE, Ordering::Release);
+            wait_for_resume();
+            self.state.store(INSIDE, Ordering::Relaxed);
+            fence::light();
+            if !STOP.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn exit(&self) {
+        self.state.store(OUTSIDE, Ordering::Release);
+    }
+
+    /// The section-owned state.
+    ///
+    /// # Safety
+    /// The caller is the owner inside a critical section, or holds the world
+    /// stopped, or is the exiting owner holding the registry lock.
+    #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
+    pub unsafe fn local(&self) -> &mut Local {
+        // SAFETY: exclusive access per the contract.
+        unsafe { &mut *self.local.get() }
+    }
+}
+
+fn wait_for_resume() {
+    let mut g = RESUME_LOCK.lock();
+    while STOP.load(Ordering::Acquire) {
+        RESUME.wait(&mut g);
+    }
+}
+
+struct MutPtr(*const Mutator);
+// SAFETY: mutators are shared by design (see `Mutator`'s Sync impl).
+unsafe impl Send for MutPtr {}
+
+/// All live mutators.
+static REGISTRY: Mutex<Vec<MutPtr>> = Mutex::new(Vec::new());
+
+/// Marker for "this thread's mutator has been torn down".
+const EXITED: *const Mutator = 1 as *const Mutator;
+
+thread_local! {
+    static CURRENT: Cell<*const Mutator> = const { Cell::new(ptr::null()) };
+    static GUARD: ExitGuard = const { ExitGuard };
+}
+
+/// The mutator for threads whose own one was torn down, used under a lock.
+static FALLBACK: std::sync::OnceLock<&'static Mutator> = std::sync::OnceLock::new();
+static FALLBACK_LOCK: Mutex<()> = Mutex::new(());
+
+fn fallback() -> &'static Mutator {
+    FALLBACK.get_or_init(|| {
+        fence::init();
+        let m: &'static Mutator = Box::leak(Box::new(Mutator::new()));
+        REGISTRY.lock().push(MutPtr(m));
+        m
+    })
+}
+
+/// The calling thread's mutator pointer: null if not yet registered,
+/// `EXITED` after teardown. Cheap: one thread-local load.
+#[inline(always)]
+pub fn current_ptr() -> *const Mutator {
+    CURRENT.try_with(|c| c.get()).unwrap_or(EXITED)
+}
+
+#[cold]
+fn register() -> *const Mutator {
+    fence::init();
+    let m: &'static Mutator = Box::leak(Box::new(Mutator::new()));
+    REGISTRY.lock().push(MutPtr(m));
+    CURRENT.with(|c| c.set(m));
+    // Touch the guard so its destructor runs at thread exit.
+    GUARD.with(|_| {});
+    m
+}
+
+/// Runs `f` inside a GC critical section of the calling thread's mutator,
+/// then runs any drop glue the section queued.
+#[inline(always)]
+pub fn with_critical<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
+    let mut p = current_ptr();
+    if p.is_null() {
+        p = register();
+    }
+    if p == EXITED {
+        return with_fallback(f);
+    }
+    // SAFETY: registered mutators are leaked until thread exit, and this is
+    // the owning thread, still alive.
+    let m: &'static Mutator = unsafe { &*p };
+    m.enter();
+    let r = f(m);
+    // SAFETY: inside our own critical section.
+    let local = unsafe { m.local() };
+    let mut drops = if local.drops.is_empty() { Vec::new() } else { core::mem::take(&mut local.drops) };
+    m.exit();
+    sweep::run_drops(&mut drops);
+    r
+}
+
+#[cold]
+fn with_fallback<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
+    let m = fallback();
+    let g = FALLBACK_LOCK.lock();
+    m.enter();
+    let r = f(m);
+    // SAFETY: inside the fallback's critical section, under its lock.
+    let mut drops = core::mem::take(unsafe { &mut m.local().drops });
+    m.exit();
+    drop(g);
+    sweep::run_drops(&mut drops);
+    r
+}
+
+struct ExitGuard;
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let p = CURRENT.with(|c| c.replace(EXITED));
+        if p.is_null() || p == EXITED {
+            return;
+        }
+        // SAFETY: our own mutator, leaked at registration.
+        let m: &'static Mutator = unsafe { &*p };
+        let fb = fallback();
+        let mut reg = REGISTRY.lock();
+        // SAFETY: holding the registry lock excludes a stop; the thread is
+        // not in a critical section; so its local state is ours.
+        let local = unsafe { m.local() };
+        // SAFETY: as above, we own the cache.
+        unsafe { local.cache.release_all(heap()) };
+        local.wbuf.discard_if_off();
+        let mut drops = core::mem::take(&mut local.drops);
+        {
+            let _fg = FALLBACK_LOCK.lock();
+            m.roots.hand_over(&fb.roots, fb);
+        }
+        reg.retain(|x| x.0 != p);
+        drop(reg);
+        sweep::run_drops(&mut drops);
+        // The mutator struct itself stays leaked: other threads may still
+        // compare segment owners against its address in flight, and keeping
+        // it (a few hundred bytes per exited thread) means that address is
+        // never reused by a new mutator.
+    }
+}
+
+/// The world, stopped; dropping it restarts the world (Go:
+/// `stopTheWorldWithSema` / `startTheWorldWithSema`).
+pub struct StoppedWorld {
+    reg: MutexGuard<'static, Vec<MutPtr>>,
+    /// How long the mutators took to leave their critical sections.
+    pub time_to_safepoint: std::time::Duration,
+}
+
+impl StoppedWorld {
+    /// Every mutator, including the fallback.
+    pub fn mutators(&self) -> impl Iterator<Item = &'static Mutator> + '_ {
+        // SAFETY: registered mutators are leaked, so the references live.
+        self.reg.iter().map(|p| unsafe { &*p.0 })
+    }
+}
+
+impl Drop for StoppedWorld {
+    fn drop(&mut self) {
+        let _g = RESUME_LOCK.lock();
+        STOP.store(false, Ordering::Release);
+        RESUME.notify_all();
+    }
+}
+
+/// Stops the world: waits until every mutator is outside its critical
+/// sections. The caller must not be inside one.
+pub fn stop_the_world() -> StoppedWorld {
+    fallback();
+    let reg = REGISTRY.lock();
+    let start = Instant::now();
+    STOP.store(true, Ordering::SeqCst);
+    fence::heavy();
+    for p in reg.iter() {
+        // SAFETY: registered mutators are leaked.
+        let m = unsafe { &*p.0 };
+        let mut spins = 0u32;
+        while m.state.load(Ordering::Acquire) == INSIDE {
+            spins += 1;
+            if spins < 64 {
+                core::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+    StoppedWorld { reg, time_to_safepoint: start.elapsed() }
+}
+
+/// True while a stop is requested or in force.
+#[inline]
+pub fn stop_pending() -> bool {
+    STOP.load(Ordering::Relaxed)
+}
+
+/// Go's preemption point for code that never allocates: if a stop is
+/// pending, waits for it to end, and runs drop glue queued for this thread.
+pub fn safepoint() {
+    if STOP.load(Ordering::Acquire) {
+        wait_for_resume();
+    }
+    with_critical(|_| ());
+}
+
+/// Runs `f`, telling the collector that this thread is blocked outside GC
+/// code meanwhile (Go: `entersyscall`/`exitsyscall`). A stop never waits for
+/// a thread outside a critical section, so this costs two stores; the flag
+/// lets the collector do a blocked thread's share of per-mutator work (its
+/// buffers) itself.
+pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    let p = current_ptr();
+    if p.is_null() || p == EXITED {
+        return f();
+    }
+    // SAFETY: our own registered mutator.
+    let m = unsafe { &*p };
+    m.blocked.store(true, Ordering::Release);
+    struct Unblock<'a>(&'a AtomicBool);
+    impl Drop for Unblock<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::Release);
+        }
+    }
+    let _u = Unblock(&m.blocked);
+    f()
+}

@@ -1,0 +1,276 @@
+//! Sweeping (Go: mgcsweep.go): turning mark bits into alloc bits, lazily on
+//! allocation and in the background, and running drop glue outside every
+//! critical section and lock.
+//!
+//! # Sweep generations (Go's table, `sg` = `Heap::sweepgen`)
+//!
+//! | `span.sweepgen` | meaning |
+//! | --- | --- |
+//! | sg − 2 | needs sweeping |
+//! | sg − 1 | being swept by the thread that won the CAS |
+//! | sg | swept, in a central list |
+//! | sg + 1 | cached before this sweep phase began; swept when uncached |
+//! | sg + 3 | swept, then cached |
+//!
+//! `sg` grows by 2 at each mark termination, with the world stopped. A span
+//! is swept exactly once per cycle: the only ways in are the CAS
+//! `sg−2 → sg−1` and the uncache of an `sg+1` span by its owning cache.
+//!
+//! # Drop glue
+//!
+//! A dead object with drop glue is not freed by the sweep that finds it: its
+//! header goes `LIVE → DROPPING`, its slot stays allocated, and its glue is
+//! queued. The queue runs after the sweeping thread has left its critical
+//! section (user code may block, allocate or panic — a panic aborts); the
+//! header then goes to `DEAD` and the *next* cycle's sweep frees the slot
+//! without touching the object again. So drop glue runs exactly once, never
+//! under a collector lock, and never on memory that was reused.
+//!
+//! # Invariants
+//! * Only the owner of a span sweeps it; sweeping needs a critical section
+//!   (so no stop-the-world can begin halfway through a span).
+//! * Every unswept span is swept before the next cycle's sweep termination
+//!   ends (`finish_sweep` before the stop, asserted inside it).
+//! * `collect()` returns only after every queued drop of its cycle has run.
+
+use crate::heap::central::SpanPtr;
+use crate::heap::object::{self, TypeInfo, DEAD, DROPPING};
+use crate::heap::size_class::NUM_SPAN_CLASSES;
+use crate::heap::span::Span;
+use crate::heap::{heap, Heap};
+use crate::mutator;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use parking_lot::{Condvar, Mutex};
+use std::cell::Cell;
+
+/// A dead object whose drop glue must still run.
+pub struct PendingDrop {
+    slot: usize,
+    info: &'static TypeInfo,
+}
+// SAFETY: the object is dead and owned by whoever holds this record.
+unsafe impl Send for PendingDrop {}
+
+/// Sweeps `span` (Go: `sweepLocked.sweep`): installs the mark bits as alloc
+/// bits, queues drop glue, clears the mark bits. Returns the slots still
+/// allocated (live objects plus objects whose drop glue is pending).
+///
+/// # Safety
+/// The caller owns the span (won its sweep CAS, or owns a stale cached span)
+/// and is inside a critical section or holds the world stopped.
+pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>) -> usize {
+    let has_drops = span.has_drops.load(Ordering::Relaxed);
+    let mut live = 0;
+    let mut freed = 0u64;
+    for w in 0..span.alloc_bits.nwords() {
+        let valid = span.valid_mask(w);
+        // SAFETY: the caller owns the span.
+        let alloc = (span.alloc_bits.word(w) | unsafe { span.below_freeindex_mask(w) }) & valid;
+        let marked = span.mark_bits.word(w) & valid;
+        let dead = alloc & !marked;
+        let mut keep = marked;
+        if has_drops && dead != 0 {
+            let mut d = dead;
+            while d != 0 {
+                let b = d.trailing_zeros() as usize;
+                d &= d - 1;
+                let slot = span.slot_addr(w * 64 + b);
+                let h = object::header(slot);
+                let word = h.load(Ordering::Acquire);
+                match object::state_of(word) {
+                    DROPPING => keep |= 1 << b,
+                    DEAD => {}
+                    _ => {
+                        let info = object::info_of(word);
+                        if info.drop.is_some() {
+                            h.store(word | DROPPING, Ordering::Release);
+                            keep |= 1 << b;
+                            drops.push(PendingDrop { slot, info });
+                        }
+                    }
+                }
+            }
+        }
+        freed += (alloc & !keep).count_ones() as u64;
+        live += keep.count_ones() as usize;
+        span.alloc_bits.store_word(w, keep);
+        span.mark_bits.store_word(w, 0);
+    }
+    // SAFETY: the caller owns the span.
+    unsafe { span.reset_alloc(live) };
+    if freed > 0 {
+        heap.frees.fetch_add(freed, Ordering::Relaxed);
+        heap.freed_bytes.fetch_add(freed * span.elemsize as u64, Ordering::Relaxed);
+    }
+    live
+}
+
+thread_local! {
+    static IN_DROP: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Drops currently running on any thread.
+static DROPS_RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// Drops queued by paths that cannot run them (uncache during a refill).
+static DEFERRED: Mutex<Vec<PendingDrop>> = Mutex::new(Vec::new());
+
+/// Queues drops for the next `run_drops` caller.
+pub fn defer_drops(drops: Vec<PendingDrop>) {
+    if !drops.is_empty() {
+        DEFERRED.lock().extend(drops);
+    }
+}
+
+struct AbortOnUnwind(&'static str);
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        eprintln!("tricolor-gc: fatal error: panic while running the drop glue of {}", self.0);
+        std::process::abort();
+    }
+}
+
+/// Runs queued drop glue. Must be called outside every critical section and
+/// collector lock.
+pub fn run_drops(drops: &mut Vec<PendingDrop>) {
+    if drops.is_empty() {
+        return;
+    }
+    DROPS_RUNNING.fetch_add(1, Ordering::AcqRel);
+    let was = IN_DROP.with(|f| f.replace(true));
+    for d in drops.drain(..) {
+        let guard = AbortOnUnwind((d.info.name)());
+        let p = object::object_of(d.slot, d.info);
+        let len = object::len_of(p, d.info);
+        if let Some(f) = d.info.drop {
+            // SAFETY: the object is dead (unmarked, unreachable), its header is
+            // DROPPING so no one else drops it, and its slot stays allocated
+            // until the header says DEAD.
+            unsafe { f(p, len) };
+        }
+        object::header(d.slot).store(d.info as *const TypeInfo as usize | DEAD, Ordering::Release);
+        core::mem::forget(guard);
+    }
+    IN_DROP.with(|f| f.set(was));
+    DROPS_RUNNING.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// True if the current thread is running drop glue.
+pub fn in_drop() -> bool {
+    IN_DROP.with(|f| f.get())
+}
+
+/// The next span class whose unswept list may be non-empty (Go:
+/// `sweep.centralIndex`); reset at each mark termination.
+static SWEEP_CURSOR: AtomicUsize = AtomicUsize::new(0);
+
+/// Resets the sweep cursor; called with the world stopped after `sweepgen`
+/// was bumped.
+pub fn reset_cursor() {
+    SWEEP_CURSOR.store(0, Ordering::Release);
+}
+
+/// Sweeps one span from the central lists (Go: `sweepone`). Empty spans go
+/// back to the page heap. Returns false when nothing is left to sweep.
+///
+/// # Safety
+/// The caller is inside a critical section.
+pub unsafe fn sweep_one(drops: &mut Vec<PendingDrop>) -> bool {
+    let heap = heap();
+    let sg = heap.sweepgen.load(Ordering::Acquire);
+    loop {
+        let i = SWEEP_CURSOR.load(Ordering::Acquire);
+        if i >= NUM_SPAN_CLASSES {
+            return false;
+        }
+        let c = &heap.central[i];
+        let Some(s) = c.pop_unswept(sg) else {
+            let _ = SWEEP_CURSOR.compare_exchange(i, i + 1, Ordering::AcqRel, Ordering::Relaxed);
+            continue;
+        };
+        let span = s.get();
+        if span
+            .sweepgen
+            .compare_exchange(sg.wrapping_sub(2), sg.wrapping_sub(1), Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            continue;
+        }
+        // SAFETY: we won the CAS and are in a critical section.
+        let live = unsafe { sweep_span(heap, span, drops) };
+        if live == 0 {
+            // SAFETY: owned, empty, and in no list.
+            unsafe { heap.free_span(span) };
+        } else {
+            span.sweepgen.store(sg, Ordering::Release);
+            c.push_swept(sg, SpanPtr(span), live < span.nelems);
+        }
+        return true;
+    }
+}
+
+/// True if no span is left unswept (racy outside a stop).
+pub fn is_done() -> bool {
+    let heap = heap();
+    let sg = heap.sweepgen.load(Ordering::Acquire);
+    heap.central.iter().all(|c| !c.has_unswept(sg))
+}
+
+/// Sweeps every remaining span on the calling thread, running drops as it
+/// goes, then runs drops deferred by other paths (Go: the `sweepone` loop in
+/// `gcStart` and `runtime.GC`). With `wait`, also waits for drops running on
+/// other threads.
+pub fn finish_sweep(wait: bool) {
+    let mut drops = Vec::new();
+    loop {
+        let more = mutator::with_critical(|_| {
+            // SAFETY: inside a critical section.
+            unsafe { sweep_one(&mut drops) }
+        });
+        run_drops(&mut drops);
+        if !more {
+            break;
+        }
+    }
+    let mut deferred = core::mem::take(&mut *DEFERRED.lock());
+    run_drops(&mut deferred);
+    if wait && !in_drop() {
+        while DROPS_RUNNING.load(Ordering::Acquire) != 0 {
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// The background sweeper (Go: `bgsweep`): a thread that sweeps after each
+/// cycle until nothing is left, yielding between spans.
+struct Background {
+    work: Mutex<u64>,
+    cv: Condvar,
+}
+static BG: Background = Background { work: Mutex::new(0), cv: Condvar::new() };
+static BG_STARTED: std::sync::Once = std::sync::Once::new();
+
+/// Wakes the background sweeper (starting it on first use).
+pub fn wake_background() {
+    BG_STARTED.call_once(|| {
+        std::thread::Builder::new()
+            .name("tricolor-gc-sweeper".into())
+            .spawn(background_loop)
+            .expect("tricolor-gc: cannot start the background sweeper thread");
+    });
+    *BG.work.lock() += 1;
+    BG.cv.notify_one();
+}
+
+fn background_loop() {
+    let mut seen = 0;
+    loop {
+        {
+            let mut w = BG.work.lock();
+            while *w == seen {
+                BG.cv.wait(&mut w);
+            }
+            seen = *w;
+        }
+        finish_sweep(false);
+    }
+}

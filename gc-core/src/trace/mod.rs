@@ -1,0 +1,78 @@
+//! Tracing: how the collector finds the GC pointers inside an object.
+//!
+//! Two traits split what stable Rust lets us say about a type:
+//!
+//! * [`Trace`] is object-safe and holds the one dynamic operation, `trace`,
+//!   which hands every [`Member`](crate::Member) slot of a value to a
+//!   [`Tracer`]. It is the fallback used for types whose pointers cannot be
+//!   described by a fixed map (enums, `Vec`, `Box`, maps).
+//! * [`TraceLayout`] adds the static facts: whether the type holds no GC
+//!   pointers at all (such objects go to *noscan* spans and are never scanned,
+//!   Go's `noscan` span classes) and, when the layout is fixed, a
+//!   [`PointerMap`] of the words that hold `Member`s, so the marker scans the
+//!   object by bitmap without calling `trace` (Go's per-type `GCData`).
+//!
+//! [`NoGcPointers`] is the marker trait that interior-mutability containers
+//! (`Mutex`, `RwLock`, atomics, `AtomicCell`) require of their contents, so
+//! that a GC pointer can never hide behind a lock where the barrier cannot see
+//! it being written.
+//!
+//! # Invariants
+//!
+//! * `trace` visits every `Member` reachable through the value without
+//!   crossing into another GC object, and visits nothing else. It never
+//!   allocates, never blocks and never panics (a panic there aborts the
+//!   process: the heap would be half-marked).
+//! * `NO_POINTERS == true` implies `trace` visits nothing.
+//! * An exact `POINTER_MAP` lists exactly the word offsets whose `trace` would
+//!   visit a `Member`; an inexact map means "call `trace`".
+
+mod impls;
+mod pointer_map;
+pub(crate) mod tracer;
+
+pub use pointer_map::PointerMap;
+pub use tracer::Tracer;
+
+/// Types whose GC pointers the collector can find.
+///
+/// Derive it with `#[derive(Trace)]`; the derive also implements
+/// [`TraceLayout`]. Implementing it by hand is `unsafe` because a `trace`
+/// that misses a `Member` lets the collector free a live object.
+///
+/// # Safety
+///
+/// `trace` must call [`Trace::trace`] on every field that may hold a
+/// [`Member`](crate::Member) (directly or inside containers) and must not
+/// panic, allocate GC objects or block.
+pub unsafe trait Trace {
+    /// Hands every GC pointer slot inside `self` to `tracer`.
+    fn trace(&self, tracer: &mut Tracer<'_>);
+}
+
+/// The static layout facts the collector uses to scan a type without calling
+/// [`Trace::trace`].
+///
+/// # Safety
+///
+/// `NO_POINTERS` may be `true` only if the type holds no `Member` anywhere
+/// (inline or behind owned indirections). An exact [`PointerMap`] must list
+/// precisely the word offsets of the type's inline `Member` slots.
+pub unsafe trait TraceLayout: Trace {
+    /// True if values of this type never hold a GC pointer (Go: `noscan`).
+    const NO_POINTERS: bool;
+    /// Word offsets of inline `Member` slots, or [`PointerMap::OPAQUE`].
+    const POINTER_MAP: PointerMap;
+}
+
+/// Marker for types that hold no GC pointers at all.
+///
+/// Required of the contents of `Mutex`, `RwLock`, `AtomicCell` and of fields
+/// marked `#[trace(skip)]`. Derive it on your own types with
+/// `#[derive(Trace)] #[trace(no_pointers)]`, which checks every field.
+///
+/// # Safety
+///
+/// The type must not contain a `Member`, `GcVec` or `Weak`, directly or
+/// through any owned indirection.
+pub unsafe trait NoGcPointers {}
