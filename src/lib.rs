@@ -29,8 +29,8 @@
 //! compile error.
 
 pub use gc_core::{
-    blocking, collect, mem_stats, safepoint, set_gc_percent, set_memory_limit, testing, Gc, GcPointee, Member,
-    MemStats, NoGcPointers, PointerMap, Trace, TraceLayout, Tracer,
+    blocking, collect, mem_stats, safepoint, set_gc_percent, set_memory_limit, testing, Gc, GcPointee, MemStats,
+    Member, NoGcPointers, PointerMap, Trace, TraceLayout, Tracer,
 };
 pub use gc_derive::Trace;
 

@@ -145,7 +145,17 @@ pub fn run(trigger: Trigger) {
     sweep::wake_background();
 
     if cfg.debug.gctrace > 0 {
-        print_gctrace(trigger, t_start, t_stopped - t_start, t_end - t_stopped, heap0, heap1, marked, marked_objects, cfg.max_procs);
+        print_gctrace(
+            trigger,
+            t_start,
+            t_stopped - t_start,
+            t_end - t_stopped,
+            heap0,
+            heap1,
+            marked,
+            marked_objects,
+            cfg.max_procs,
+        );
     }
 }
 

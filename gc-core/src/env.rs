@@ -154,10 +154,7 @@ impl Config {
     /// cannot tell the two apart either).
     /// Go: `readGOGC`, `readGOMEMLIMIT` (mgcpacer.go), `schedinit`
     /// (proc.go), `parsegodebug` (runtime1.go).
-    pub fn from_lookup(
-        lookup: &dyn Fn(&str) -> Option<String>,
-        warn: &mut dyn FnMut(String),
-    ) -> Config {
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>, warn: &mut dyn FnMut(String)) -> Config {
         let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let mut config = Config {
             gc_percent: Some(DEFAULT_GC_PERCENT),
@@ -253,9 +250,7 @@ pub fn parse_byte_count(s: &str) -> Result<u64, String> {
     let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, suffix) = s.split_at(digits_end);
     if digits.is_empty() {
-        let negative = s
-            .strip_prefix('-')
-            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+        let negative = s.strip_prefix('-').is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
         return Err(if negative {
             "negative byte counts are not allowed".to_string()
         } else {
@@ -268,14 +263,8 @@ pub fn parse_byte_count(s: &str) -> Result<u64, String> {
         "MiB" => 1 << 20,
         "GiB" => 1 << 30,
         "TiB" => 1 << 40,
-        _ if suffix.starts_with('.') => {
-            return Err("fractional byte counts are not allowed".to_string())
-        }
-        _ => {
-            return Err(format!(
-                "unknown unit suffix {suffix:?} (want B, KiB, MiB, GiB or TiB, case-sensitive)"
-            ))
-        }
+        _ if suffix.starts_with('.') => return Err("fractional byte counts are not allowed".to_string()),
+        _ => return Err(format!("unknown unit suffix {suffix:?} (want B, KiB, MiB, GiB or TiB, case-sensitive)")),
     };
     let overflow = || "byte count overflows int64".to_string();
     let n = parse_decimal(digits).ok_or_else(overflow)?;
@@ -347,8 +336,7 @@ fn go_atoi32(s: &str) -> Result<i32, String> {
         return Err("not a decimal integer".to_string());
     }
     let out_of_range = || "out of range for int32".to_string();
-    let magnitude = i64::try_from(parse_decimal(digits).ok_or_else(out_of_range)?)
-        .map_err(|_| out_of_range())?;
+    let magnitude = i64::try_from(parse_decimal(digits).ok_or_else(out_of_range)?).map_err(|_| out_of_range())?;
     let n = if negative { -magnitude } else { magnitude };
     i32::try_from(n).map_err(|_| out_of_range())
 }
@@ -356,9 +344,7 @@ fn go_atoi32(s: &str) -> Result<i32, String> {
 /// Decimal ASCII digits to `u64`; `None` on overflow. The caller has
 /// checked that `digits` is non-empty and all ASCII digits.
 fn parse_decimal(digits: &str) -> Option<u64> {
-    digits.bytes().try_fold(0u64, |acc, b| {
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })
+    digits.bytes().try_fold(0u64, |acc, b| acc.checked_mul(10)?.checked_add(u64::from(b - b'0')))
 }
 
 fn default_max_procs() -> usize {
@@ -382,9 +368,7 @@ fn warn_stderr_once(line: &str) {
 /// Records `line` as printed; true the first time only.
 fn first_time(line: &str) -> bool {
     static PRINTED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-    let mut printed = PRINTED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut printed = PRINTED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     printed.insert(line.to_string())
 }
 
@@ -396,10 +380,7 @@ mod tests {
 
     /// Runs `from_lookup` over `vars`, returning the config and warnings.
     fn read(vars: &[(&str, &str)]) -> (Config, Vec<String>) {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|&(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|&(k, v)| (k.to_string(), v.to_string())).collect();
         let lookup = move |name: &str| map.get(name).cloned();
         let mut warnings = Vec::new();
         let config = Config::from_lookup(&lookup, &mut |w| warnings.push(w));
@@ -467,10 +448,7 @@ mod tests {
     #[case("9007199254740992KiB", "overflows")]
     fn byte_count_rejected(#[case] s: &str, #[case] reason: &str) {
         let err = parse_byte_count(s).unwrap_err();
-        assert!(
-            err.contains(reason),
-            "{s:?}: {err:?} should mention {reason:?}"
-        );
+        assert!(err.contains(reason), "{s:?}: {err:?} should mention {reason:?}");
     }
 
     // ---- parse_gc_percent (Go's readGOGC) ----
@@ -533,10 +511,7 @@ mod tests {
     fn gogc_bad_value_warns_with_exact_format() {
         let (config, warnings) = read(&[("GOGC", "abc")]);
         assert_eq!(config.gc_percent, Some(100));
-        assert_eq!(
-            warnings,
-            ["tricolor-gc: ignoring GOGC=\"abc\": not a decimal integer; using 100"]
-        );
+        assert_eq!(warnings, ["tricolor-gc: ignoring GOGC=\"abc\": not a decimal integer; using 100"]);
     }
 
     // ---- GOMEMLIMIT through the reader ----
@@ -606,13 +581,7 @@ mod tests {
     fn gomaxprocs_rejected(#[case] value: &str, #[case] reason: &str) {
         let (config, warnings) = read(&[("GOMAXPROCS", value)]);
         assert_eq!(config.max_procs, cpus());
-        assert_eq!(
-            warnings,
-            [format!(
-                "tricolor-gc: ignoring GOMAXPROCS={value:?}: {reason}; using {}",
-                cpus()
-            )]
-        );
+        assert_eq!(warnings, [format!("tricolor-gc: ignoring GOMAXPROCS={value:?}: {reason}; using {}", cpus())]);
     }
 
     // ---- GODEBUG ----
@@ -668,13 +637,7 @@ mod tests {
     #[case("gctrace=1.0", "gctrace", "1.0", Debug::default(), "0")]
     #[case("gctrace=1,gctrace=x", "gctrace", "x", debug_with(|d| d.gctrace = 1), "1")]
     #[case("gccheckmark=yes", "gccheckmark", "yes", Debug::default(), "0")]
-    #[case(
-        "gcstoptheworld=99999999999",
-        "gcstoptheworld",
-        "99999999999",
-        Debug::default(),
-        "0"
-    )]
+    #[case("gcstoptheworld=99999999999", "gcstoptheworld", "99999999999", Debug::default(), "0")]
     #[case("madvdontneed=true", "madvdontneed", "true",
            Debug::default(), if DEFAULT_MADVDONTNEED { "1" } else { "0" })]
     #[case("gcpacertrace=on", "gcpacertrace", "on", Debug::default(), "0")]
@@ -691,22 +654,15 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         let prefix = format!("tricolor-gc: ignoring GODEBUG {key}={bad:?}: ");
         assert!(warnings[0].starts_with(&prefix), "{warnings:?}");
-        assert!(
-            warnings[0].ends_with(&format!("; using {used}")),
-            "{warnings:?}"
-        );
+        assert!(warnings[0].ends_with(&format!("; using {used}")), "{warnings:?}");
     }
 
     // ---- isolation and warning counts ----
 
     #[test]
     fn bad_value_of_one_variable_does_not_disturb_the_others() {
-        let good = [
-            ("GOGC", "50"),
-            ("GOMEMLIMIT", "512MiB"),
-            ("GOMAXPROCS", "3"),
-            ("GODEBUG", "gctrace=1,gcpacertrace=1"),
-        ];
+        let good =
+            [("GOGC", "50"), ("GOMEMLIMIT", "512MiB"), ("GOMAXPROCS", "3"), ("GODEBUG", "gctrace=1,gcpacertrace=1")];
         let want = Config {
             gc_percent: Some(50),
             memory_limit: 512 << 20,
@@ -736,10 +692,7 @@ mod tests {
             }
             assert_eq!(config, expected, "bad {bad_name}");
             assert_eq!(warnings.len(), 1, "{warnings:?}");
-            assert!(
-                warnings[0].contains(&format!("ignoring {bad_name}")),
-                "{warnings:?}"
-            );
+            assert!(warnings[0].contains(&format!("ignoring {bad_name}")), "{warnings:?}");
         }
     }
 
@@ -807,19 +760,12 @@ mod tests {
         for _ in 0..20_000 {
             let mut s = String::new();
             for _ in 0..(state % 7) {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 s.push_str(ALPHABET[(state >> 33) as usize % ALPHABET.len()]);
             }
             let _ = parse_byte_count(&s);
             let _ = parse_gc_percent(&s);
-            let (_, warnings) = read(&[
-                ("GOGC", &s),
-                ("GOMEMLIMIT", &s),
-                ("GOMAXPROCS", &s),
-                ("GODEBUG", &s),
-            ]);
+            let (_, warnings) = read(&[("GOGC", &s), ("GOMEMLIMIT", &s), ("GOMAXPROCS", &s), ("GODEBUG", &s)]);
             assert!(warnings.len() <= 3 + s.matches(',').count() + 1);
         }
     }

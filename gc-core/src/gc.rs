@@ -145,7 +145,9 @@ impl SlotVisitor for Adopt<'_> {
 struct AbortOnUnwind;
 impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
-        eprintln!("tricolor-gc: fatal error: panic in Trace::trace during adoption; the heap cannot be left half-built");
+        eprintln!(
+            "tricolor-gc: fatal error: panic in Trace::trace during adoption; the heap cannot be left half-built"
+        );
         std::process::abort();
     }
 }

@@ -231,4 +231,5 @@ unsafe impl<T: ?Sized + GcPointee> Trace for Member<T> {
 unsafe impl<T: ?Sized + GcPointee> TraceLayout for Member<T> {
     const NO_POINTERS: bool = false;
     const POINTER_MAP: PointerMap = PointerMap::SINGLE;
+    const NEEDS_DROP: bool = false;
 }

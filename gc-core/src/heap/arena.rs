@@ -52,9 +52,8 @@ static INDEX: OnceLock<Index> = OnceLock::new();
 fn index() -> &'static Index {
     INDEX.get_or_init(|| {
         let bytes = INDEX_ENTRIES * core::mem::size_of::<AtomicPtr<ArenaMeta>>();
-        let p = os_reserve(bytes).unwrap_or_else(|e| {
-            panic!("tricolor-gc: cannot reserve the {} MiB arena index: {e}", bytes >> 20)
-        });
+        let p = os_reserve(bytes)
+            .unwrap_or_else(|e| panic!("tricolor-gc: cannot reserve the {} MiB arena index: {e}", bytes >> 20));
         Index { entries: p as *const AtomicPtr<ArenaMeta> }
     })
 }
@@ -153,11 +152,7 @@ fn os_reserve(bytes: usize) -> Result<usize, String> {
         )
     };
     if p == libc::MAP_FAILED {
-        return Err(format!(
-            "mmap of {} MiB failed: {}",
-            bytes >> 20,
-            std::io::Error::last_os_error()
-        ));
+        return Err(format!("mmap of {} MiB failed: {}", bytes >> 20, std::io::Error::last_os_error()));
     }
     Ok(p as usize)
 }

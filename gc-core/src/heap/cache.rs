@@ -47,7 +47,12 @@ impl MCache {
     /// # Safety
     /// The caller is the cache's owner inside a GC critical section.
     #[inline]
-    pub unsafe fn alloc(&mut self, heap: &Heap, spc: SpanClass, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
+    pub unsafe fn alloc(
+        &mut self,
+        heap: &Heap,
+        spc: SpanClass,
+        drops: &mut Vec<PendingDrop>,
+    ) -> (usize, &'static Span) {
         let s = self.alloc[spc.index()];
         if !s.is_null() {
             // SAFETY: a cached span is live and owned by this cache.
@@ -62,7 +67,12 @@ impl MCache {
     }
 
     #[inline(never)]
-    unsafe fn alloc_slow(&mut self, heap: &Heap, spc: SpanClass, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
+    unsafe fn alloc_slow(
+        &mut self,
+        heap: &Heap,
+        spc: SpanClass,
+        drops: &mut Vec<PendingDrop>,
+    ) -> (usize, &'static Span) {
         loop {
             let s = self.alloc[spc.index()];
             if !s.is_null() {

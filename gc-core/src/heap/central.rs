@@ -12,8 +12,8 @@
 //!   (`sg + 3`) or a sweeper owns it (`sg - 1`);
 //! * partial lists hold only spans with a free slot as of their last sweep.
 
-use super::span::Span;
 use super::size_class::SpanClass;
+use super::span::Span;
 use parking_lot::Mutex;
 
 /// A raw span pointer stored in lists; spans are owned by the heap.

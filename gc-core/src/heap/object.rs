@@ -25,7 +25,7 @@
 //!   the object again.
 
 use crate::trace::{Trace, TraceLayout, Tracer};
-use core::mem::{align_of, needs_drop, size_of};
+use core::mem::{align_of, size_of};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Header state bit: drop glue queued or running.
@@ -98,7 +98,7 @@ impl<T: TraceLayout> HasTypeInfo for T {
         map_exact: T::POINTER_MAP.is_exact(),
         is_slice: false,
         trace: trace_one::<T>,
-        drop: if needs_drop::<T>() { Some(drop_one::<T>) } else { None },
+        drop: if T::NEEDS_DROP { Some(drop_one::<T>) } else { None },
         name: core::any::type_name::<T>,
     };
     const SLICE_INFO: &'static TypeInfo = &TypeInfo {
@@ -109,7 +109,7 @@ impl<T: TraceLayout> HasTypeInfo for T {
         map_exact: T::POINTER_MAP.is_exact(),
         is_slice: true,
         trace: trace_slice::<T>,
-        drop: if needs_drop::<T>() { Some(drop_slice::<T>) } else { None },
+        drop: if T::NEEDS_DROP { Some(drop_slice::<T>) } else { None },
         name: core::any::type_name::<[T]>,
     };
 }

@@ -29,14 +29,43 @@ macro_rules! leaf {
 }
 
 leaf!(
-    (), bool, char, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64,
-    String, std::time::Duration, std::time::Instant, std::time::SystemTime,
-    std::num::NonZeroU32, std::num::NonZeroU64, std::num::NonZeroUsize,
-    core::sync::atomic::AtomicBool, core::sync::atomic::AtomicU8, core::sync::atomic::AtomicU16,
-    core::sync::atomic::AtomicU32, core::sync::atomic::AtomicU64, core::sync::atomic::AtomicUsize,
-    core::sync::atomic::AtomicI8, core::sync::atomic::AtomicI16, core::sync::atomic::AtomicI32,
-    core::sync::atomic::AtomicI64, core::sync::atomic::AtomicIsize,
-    std::path::PathBuf, std::ffi::OsString,
+    (),
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    String,
+    std::time::Duration,
+    std::time::Instant,
+    std::time::SystemTime,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroUsize,
+    core::sync::atomic::AtomicBool,
+    core::sync::atomic::AtomicU8,
+    core::sync::atomic::AtomicU16,
+    core::sync::atomic::AtomicU32,
+    core::sync::atomic::AtomicU64,
+    core::sync::atomic::AtomicUsize,
+    core::sync::atomic::AtomicI8,
+    core::sync::atomic::AtomicI16,
+    core::sync::atomic::AtomicI32,
+    core::sync::atomic::AtomicI64,
+    core::sync::atomic::AtomicIsize,
+    std::path::PathBuf,
+    std::ffi::OsString,
 );
 
 // SAFETY: a `&'static str` points to static data, never into the GC heap.
@@ -137,6 +166,7 @@ unsafe impl<T: Trace> Trace for Option<T> {
 unsafe impl<T: TraceLayout> TraceLayout for Option<T> {
     const NO_POINTERS: bool = T::NO_POINTERS;
     const POINTER_MAP: PointerMap = PointerMap::opaque_unless(T::NO_POINTERS);
+    const NEEDS_DROP: bool = T::NEEDS_DROP;
 }
 // SAFETY: holds at most a `T`.
 unsafe impl<T: NoGcPointers> NoGcPointers for Option<T> {}
@@ -171,6 +201,7 @@ unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
 unsafe impl<T: TraceLayout, const N: usize> TraceLayout for [T; N] {
     const NO_POINTERS: bool = T::NO_POINTERS || N == 0;
     const POINTER_MAP: PointerMap = PointerMap::repeat(T::POINTER_MAP, size_of::<T>(), N);
+    const NEEDS_DROP: bool = T::NEEDS_DROP;
 }
 // SAFETY: holds only `T`s.
 unsafe impl<T: NoGcPointers, const N: usize> NoGcPointers for [T; N] {}
@@ -190,10 +221,7 @@ unsafe impl<K: TraceLayout, V: TraceLayout, S> TraceLayout for std::collections:
     const POINTER_MAP: PointerMap = PointerMap::opaque_unless(K::NO_POINTERS && V::NO_POINTERS);
 }
 // SAFETY: holds only keys, values and the hasher state, none with pointers.
-unsafe impl<K: NoGcPointers, V: NoGcPointers, S: NoGcPointers> NoGcPointers
-    for std::collections::HashMap<K, V, S>
-{
-}
+unsafe impl<K: NoGcPointers, V: NoGcPointers, S: NoGcPointers> NoGcPointers for std::collections::HashMap<K, V, S> {}
 unsafe impl NoGcPointers for std::collections::hash_map::RandomState {}
 
 // SAFETY: visits every element.
@@ -245,12 +273,7 @@ macro_rules! locked {
         unsafe impl<T: NoGcPointers + ?Sized> NoGcPointers for $t {}
     )*};
 }
-locked!(
-    std::sync::Mutex<T>,
-    std::sync::RwLock<T>,
-    parking_lot::Mutex<T>,
-    parking_lot::RwLock<T>
-);
+locked!(std::sync::Mutex<T>, std::sync::RwLock<T>, parking_lot::Mutex<T>, parking_lot::RwLock<T>);
 
 // SAFETY: contents are `NoGcPointers`.
 unsafe impl<T: NoGcPointers> Trace for std::sync::OnceLock<T> {
@@ -302,6 +325,7 @@ macro_rules! tuple {
             const NO_POINTERS: bool = true $(&& $name::NO_POINTERS)+;
             const POINTER_MAP: PointerMap = PointerMap::EMPTY
                 $(.with_field(offset_of!(Self, $idx), $name::POINTER_MAP))+;
+            const NEEDS_DROP: bool = false $(|| $name::NEEDS_DROP)+;
         }
         // SAFETY: every element holds no pointers.
         unsafe impl<$($name: NoGcPointers),+> NoGcPointers for ($($name,)+) {}

@@ -45,6 +45,11 @@ pub use tracer::Tracer;
 /// `trace` must call [`Trace::trace`] on every field that may hold a
 /// [`Member`](crate::Member) (directly or inside containers) and must not
 /// panic, allocate GC objects or block.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in a GC object: it does not implement `Trace`",
+    note = "a `Gc<T>` is a root and is never stored in the heap: use `Member<T>` for pointer fields",
+    note = "interior mutability is traceable only over pointer-free contents (`NoGcPointers`)"
+)]
 pub unsafe trait Trace {
     /// Hands every GC pointer slot inside `self` to `tracer`.
     fn trace(&self, tracer: &mut Tracer<'_>);
@@ -63,6 +68,12 @@ pub unsafe trait TraceLayout: Trace {
     const NO_POINTERS: bool;
     /// Word offsets of inline `Member` slots, or [`PointerMap::OPAQUE`].
     const POINTER_MAP: PointerMap;
+    /// True if a dead object of this type has drop glue that must run at
+    /// sweep. Defaults to `needs_drop::<Self>()`; `Member` overrides it to
+    /// `false` (an adopted `Member`'s destructor does nothing), and the derive
+    /// ORs its fields' values, so an object made only of `Member`s and plain
+    /// data is freed by the sweep that finds it dead, without a drop pass.
+    const NEEDS_DROP: bool = core::mem::needs_drop::<Self>();
 }
 
 /// Marker for types that hold no GC pointers at all.
@@ -75,4 +86,8 @@ pub unsafe trait TraceLayout: Trace {
 ///
 /// The type must not contain a `Member`, `GcVec` or `Weak`, directly or
 /// through any owned indirection.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` may hold GC pointers (it does not implement `NoGcPointers`)",
+    note = "locks, atomics and `#[trace(skip)]` fields may only hold pointer-free data; use `Member<T>` fields in the object itself"
+)]
 pub unsafe trait NoGcPointers {}

@@ -1,0 +1,206 @@
+//! Model-based differential test: random operations applied to the GC heap
+//! and to a plain reference graph; after every `collect()` the set of live
+//! objects (counted by drop glue in each object's pointer-free part) equals
+//! the reference's reachable set exactly, and every reachable object's
+//! payload checksum is intact.
+//!
+//! Env: `TRICOLOR_DIFF_OPS` (default 100 000), `TRICOLOR_DIFF_SEED` (replay a
+//! failure: the seed is printed on every run), `TRICOLOR_DIFF_THREADS`
+//! (default 1 here; the pointer-model issue runs it with 4).
+
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+use tricolor_gc::{Gc, Member, Trace};
+
+const FIELDS: usize = 3;
+
+fn dead_ids() -> &'static Mutex<HashSet<u64>> {
+    static DEAD: OnceLock<Mutex<HashSet<u64>>> = OnceLock::new();
+    DEAD.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+/// Pointer-free part with a destructor: records the object's death.
+#[derive(Trace)]
+#[trace(no_pointers)]
+struct Tag {
+    id: u64,
+    checksum: u64,
+    payload: Vec<u8>,
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        assert!(dead_ids().lock().insert(self.id), "object {} dropped twice", self.id);
+    }
+}
+
+#[derive(Trace)]
+struct Obj {
+    tag: Tag,
+    edges: [Member<Obj>; FIELDS],
+}
+
+fn checksum(id: u64) -> u64 {
+    id.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) ^ 0xD1B5_4A32_D192_ED03
+}
+
+/// xorshift64*: small, seedable, no dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[derive(Default)]
+struct Model {
+    edges: HashMap<u64, [Option<u64>; FIELDS]>,
+    roots: Vec<(u64, Gc<Obj>)>,
+    allocated: u64,
+}
+
+impl Model {
+    fn reachable(&self) -> HashSet<u64> {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<u64> = self.roots.iter().map(|r| r.0).collect();
+        while let Some(id) = stack.pop() {
+            if seen.insert(id) {
+                stack.extend(self.edges[&id].iter().flatten().copied());
+            }
+        }
+        seen
+    }
+}
+
+fn run(seed: u64, ops: usize, collect_every: usize) -> usize {
+    let mut rng = Rng(seed | 1);
+    let mut m = Model::default();
+    let mut next_id = 1_000_000 * (seed % 1000) + 1;
+    let mut collections = 0;
+    for op in 0..ops {
+        match rng.below(100) {
+            // allocate, with edges to up to FIELDS random roots
+            0..=34 => {
+                let id = next_id;
+                next_id += 1;
+                let mut model_edges = [None; FIELDS];
+                let edges: [Member<Obj>; FIELDS] = std::array::from_fn(|k| {
+                    if !m.roots.is_empty() && rng.below(2) == 0 {
+                        let (tid, g) = &m.roots[rng.below(m.roots.len())];
+                        model_edges[k] = Some(*tid);
+                        Member::new(g)
+                    } else {
+                        Member::null()
+                    }
+                });
+                let payload = vec![id as u8; rng.below(64)];
+                let g = Gc::new(Obj { tag: Tag { id, checksum: checksum(id), payload }, edges });
+                m.edges.insert(id, model_edges);
+                m.roots.push((id, g));
+                m.allocated += 1;
+            }
+            // link a.k = b
+            35..=54 if !m.roots.is_empty() => {
+                let (a, ga) = &m.roots[rng.below(m.roots.len())];
+                let (b, gb) = &m.roots[rng.below(m.roots.len())];
+                let k = rng.below(FIELDS);
+                ga.edges[k].set(gb);
+                m.edges.get_mut(a).unwrap()[k] = Some(*b);
+            }
+            // unlink a.k
+            55..=64 if !m.roots.is_empty() => {
+                let (a, ga) = &m.roots[rng.below(m.roots.len())];
+                let k = rng.below(FIELDS);
+                ga.edges[k].clear();
+                m.edges.get_mut(a).unwrap()[k] = None;
+            }
+            // load a field into a new root (load-then-root)
+            65..=79 if !m.roots.is_empty() => {
+                let (a, ga) = &m.roots[rng.below(m.roots.len())];
+                let k = rng.below(FIELDS);
+                let got = ga.edges[k].get();
+                let want = m.edges[a][k];
+                assert_eq!(got.as_ref().map(|g| g.tag.id), want, "op {op}: field read disagrees with model");
+                if let (Some(g), Some(id)) = (got, want) {
+                    m.roots.push((id, g));
+                }
+            }
+            // clone a root
+            80..=84 if !m.roots.is_empty() => {
+                let (a, ga) = &m.roots[rng.below(m.roots.len())];
+                let c = (*a, ga.clone());
+                m.roots.push(c);
+            }
+            // drop a root
+            85..=98 if !m.roots.is_empty() => {
+                let i = rng.below(m.roots.len());
+                m.roots.swap_remove(i);
+            }
+            _ => {}
+        }
+        if op % collect_every == collect_every - 1 || op == ops - 1 {
+            tricolor_gc::collect();
+            collections += 1;
+            verify(&m, op);
+            // Keep the model small: forget dead objects.
+            let live = m.reachable();
+            m.edges.retain(|id, _| live.contains(id));
+        }
+    }
+    collections
+}
+
+fn verify(m: &Model, op: usize) {
+    let reachable = m.reachable();
+    let dead = dead_ids().lock();
+    for id in &reachable {
+        assert!(!dead.contains(id), "op {op}: reachable object {id} was freed");
+    }
+    for id in m.edges.keys() {
+        if !reachable.contains(id) {
+            assert!(dead.contains(id), "op {op}: unreachable object {id} survived collect()");
+        }
+    }
+    // Walk the real heap from the roots and check payloads and edges.
+    let mut seen = HashSet::new();
+    let mut stack: Vec<Gc<Obj>> = m.roots.iter().map(|r| r.1.clone()).collect();
+    while let Some(g) = stack.pop() {
+        let id = g.tag.id;
+        if !seen.insert(id) {
+            continue;
+        }
+        assert_eq!(g.tag.checksum, checksum(id), "op {op}: object {id} corrupted");
+        assert!(g.tag.payload.iter().all(|&b| b == id as u8), "op {op}: payload of {id} corrupted");
+        for (k, e) in g.edges.iter().enumerate() {
+            let got = e.get();
+            assert_eq!(got.as_ref().map(|x| x.tag.id), m.edges[&id][k], "op {op}: edge {id}.{k}");
+            stack.extend(got);
+        }
+    }
+    assert_eq!(seen, reachable, "op {op}: heap walk disagrees with model");
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|s| s.parse().ok())
+}
+
+#[test]
+fn differential_against_reference_graph() {
+    let ops = env_u64("TRICOLOR_DIFF_OPS").unwrap_or(100_000) as usize;
+    let threads = env_u64("TRICOLOR_DIFF_THREADS").unwrap_or(1) as usize;
+    let seed = env_u64("TRICOLOR_DIFF_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    eprintln!("differential: seed {seed} (replay with TRICOLOR_DIFF_SEED={seed}), {ops} ops x {threads} threads");
+    let handles: Vec<_> =
+        (0..threads as u64).map(|t| std::thread::spawn(move || run(seed.wrapping_add(t * 7919), ops, 2000))).collect();
+    let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert!(total > 0);
+}
