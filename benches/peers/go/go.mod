@@ -1,0 +1,3 @@
+module tricolor-gc/benches/peers/go
+
+go 1.23
