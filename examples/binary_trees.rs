@@ -56,7 +56,7 @@ fn main() {
         p.sort_by(|a, b| a.total_cmp(b));
         p.get(((p.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
     };
-    eprintln!(
+    println!(
         "RESULT system=tricolor-gc workload=binary-trees wall_ms={:.1} max_pause_us={:.1} p99_pause_us={:.1} gc_cycles={} heap_sys_mib={} mallocs={} fence={}",
         wall.as_secs_f64() * 1e3,
         s.pause_max.as_secs_f64() * 1e6,

@@ -193,6 +193,12 @@ fn env_u64(name: &str) -> Option<u64> {
 
 #[test]
 fn differential_against_reference_graph() {
+    // Verify every cycle's marking with the checkmark pass unless the caller
+    // chose GODEBUG itself. This test binary has one test, so nothing has
+    // read the environment yet.
+    if std::env::var_os("GODEBUG").is_none() {
+        std::env::set_var("GODEBUG", "gccheckmark=1");
+    }
     let ops = env_u64("TRICOLOR_DIFF_OPS").unwrap_or(100_000) as usize;
     let threads = env_u64("TRICOLOR_DIFF_THREADS").unwrap_or(1) as usize;
     let seed = env_u64("TRICOLOR_DIFF_SEED").unwrap_or_else(|| {

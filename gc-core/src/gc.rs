@@ -161,6 +161,20 @@ unsafe fn adopt(m: &Mutator, p: usize, info: &'static TypeInfo) {
     if info.no_pointers {
         return;
     }
+    if info.map_exact && !info.is_slice {
+        // Fixed layout: the pointer map lists every Member word, and no user
+        // code runs.
+        let mut bits = info.ptr_map;
+        let mut a = Adopt { m };
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: an exact map lists the offsets of `Member` words of
+            // this new object.
+            a.visit(unsafe { &*((p + i * 8) as *const AtomicUsize) });
+        }
+        return;
+    }
     let guard = AbortOnUnwind;
     let len = object::len_of(p, info);
     // SAFETY: `p` is an initialised object of this type.

@@ -201,10 +201,22 @@ pub fn with_critical<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
     let r = f(m);
     // SAFETY: inside our own critical section.
     let local = unsafe { m.local() };
-    let mut drops = if local.drops.is_empty() { Vec::new() } else { core::mem::take(&mut local.drops) };
+    if local.drops.is_empty() {
+        m.exit();
+    } else {
+        exit_and_run_drops(m);
+    }
+    r
+}
+
+/// Leaves the section, then runs the drop glue it queued (outside it).
+#[cold]
+#[inline(never)]
+fn exit_and_run_drops(m: &Mutator) {
+    // SAFETY: still inside our own critical section.
+    let mut drops = core::mem::take(unsafe { &mut m.local().drops });
     m.exit();
     sweep::run_drops(&mut drops);
-    r
 }
 
 #[cold]
