@@ -26,7 +26,7 @@ use crate::env;
 use crate::heap::heap;
 use crate::mark::checkmark;
 use crate::mark::drain::{Marker, WORK};
-use crate::mark::{self, Phase};
+use crate::mark::{self, workers, Phase};
 use crate::mutator;
 use crate::pacer;
 use crate::stats;
@@ -96,11 +96,11 @@ pub fn run(trigger: Trigger) {
         let local = unsafe { m.local() };
         local.wbuf.flush_to_global();
     }
-    marker.drain();
+    let (worker_bytes, worker_objects) = workers::run_round(&mut marker);
     debug_assert!(WORK.full_is_empty());
     let (extra_bytes, extra_objects) = stats::take_marked();
-    let marked = marker.bytes_marked + extra_bytes;
-    let marked_objects = marker.objects_marked + extra_objects;
+    let marked = marker.bytes_marked + worker_bytes + extra_bytes;
+    let marked_objects = marker.objects_marked + worker_objects + extra_objects;
 
     let cfg = env::config();
     if cfg.debug.gccheckmark {

@@ -15,6 +15,7 @@ pub mod barrier;
 pub mod checkmark;
 pub mod drain;
 pub mod work;
+pub mod workers;
 
 use core::sync::atomic::{AtomicU8, Ordering};
 

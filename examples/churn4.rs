@@ -1,0 +1,97 @@
+//! Four-thread churn on one shared tricolor-gc heap (the cross-system
+//! benchmarks' `churn4` workload, `benches/README.md`).
+//!
+//! Usage: `churn4 [iters]` (default 200000). Builds a shared long-lived tree
+//! of depth 16; 4 std threads each build and drop `iters` linked lists of 32
+//! GC nodes, each node pointing to a node 8 levels down the shared tree, and
+//! sum them. Prints `threads 4, iterations I, shared nodes 131071, check C`,
+//! then the RESULT line with the collector's stop-the-world pauses.
+
+use std::time::Instant;
+use tricolor_gc::{Gc, Member, Trace};
+
+#[derive(Trace)]
+struct Node {
+    left: Member<Node>,
+    right: Member<Node>,
+}
+
+#[derive(Trace)]
+struct ListNode {
+    next: Member<ListNode>,
+    shared: Member<Node>,
+    val: i64,
+}
+
+const THREADS: usize = 4;
+const LIST_LEN: usize = 32;
+const SHARED_DEPTH: usize = 16;
+
+fn bottom_up(depth: usize) -> Gc<Node> {
+    if depth == 0 {
+        return Gc::new(Node { left: Member::null(), right: Member::null() });
+    }
+    Gc::new(Node { left: Member::from(bottom_up(depth - 1)), right: Member::from(bottom_up(depth - 1)) })
+}
+
+fn check(node: &Node) -> usize {
+    1 + node.left.get().map_or(0, |l| check(&l)) + node.right.get().map_or(0, |r| check(&r))
+}
+
+/// Walks 8 levels down the shared tree following the bits of k.
+fn pick(root: &Gc<Node>, k: usize) -> Gc<Node> {
+    let mut n = root.clone();
+    for b in 0..8 {
+        let child = if (k >> b) & 1 == 0 { &n.left } else { &n.right };
+        n = child.get().expect("shared tree is perfect");
+    }
+    n
+}
+
+fn worker(shared: &Gc<Node>, iters: usize) -> i64 {
+    let mut sum = 0;
+    for i in 0..iters {
+        let mut head: Option<Gc<ListNode>> = None;
+        for j in 0..LIST_LEN {
+            let next = head.take().map_or_else(Member::null, Member::from);
+            let shared = Member::from(pick(shared, i + j));
+            head = Some(Gc::new(ListNode { next, shared, val: j as i64 }));
+        }
+        while let Some(n) = head {
+            sum += n.val;
+            if !n.shared.get().expect("shared").left.is_null() {
+                sum += 1;
+            }
+            head = n.next.get();
+        }
+    }
+    sum
+}
+
+fn main() {
+    let iters: usize = std::env::args().nth(1).map_or(200_000, |s| s.parse().expect("iters"));
+    let start = Instant::now();
+    let shared = bottom_up(SHARED_DEPTH);
+    let total: i64 = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS).map(|_| s.spawn(|| worker(&shared, iters))).collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    });
+    println!("threads {THREADS}, iterations {iters}, shared nodes {}, check {total}", check(&shared));
+    result("churn4", start, "");
+}
+
+/// Prints the harness's RESULT line: wall time, then max and p99 of the
+/// collector's stop-the-world pauses (p99 over the last 256 recorded).
+fn result(workload: &str, start: Instant, extra: &str) {
+    let wall_ms = start.elapsed().as_secs_f64() * 1e3;
+    let s = tricolor_gc::mem_stats();
+    let mut p: Vec<f64> = s.pauses.iter().map(|d| d.as_secs_f64() * 1e6).collect();
+    p.sort_by(f64::total_cmp);
+    let p99 = p.get(((p.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0);
+    println!(
+        "RESULT system=tricolor workload={workload} wall_ms={wall_ms:.3} max_pause_us={:.3} p99_pause_us={p99:.3} gc_pauses={} gcs={}{extra}",
+        s.pause_max.as_secs_f64() * 1e6,
+        s.num_gc,
+        s.num_gc,
+    );
+}
