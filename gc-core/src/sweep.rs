@@ -85,6 +85,7 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
                         if info.drop.is_some() {
                             h.store(word | DROPPING, Ordering::Release);
                             keep |= 1 << b;
+                            DROPS_PENDING.fetch_add(1, Ordering::AcqRel);
                             drops.push(PendingDrop { slot, info });
                         }
                     }
@@ -109,8 +110,10 @@ thread_local! {
     static IN_DROP: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Drops currently running on any thread.
-static DROPS_RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// Drops queued by a sweep and not yet finished, on any thread. A sweeper
+/// queues drops inside its critical section and runs them right after it,
+/// so `collect()` waits for this to reach zero.
+static DROPS_PENDING: AtomicUsize = AtomicUsize::new(0);
 /// Drops queued by paths that cannot run them (uncache during a refill).
 static DEFERRED: Mutex<Vec<PendingDrop>> = Mutex::new(Vec::new());
 
@@ -135,7 +138,6 @@ pub fn run_drops(drops: &mut Vec<PendingDrop>) {
     if drops.is_empty() {
         return;
     }
-    DROPS_RUNNING.fetch_add(1, Ordering::AcqRel);
     let was = IN_DROP.with(|f| f.replace(true));
     for d in drops.drain(..) {
         let guard = AbortOnUnwind((d.info.name)());
@@ -149,9 +151,9 @@ pub fn run_drops(drops: &mut Vec<PendingDrop>) {
         }
         object::header(d.slot).store(d.info as *const TypeInfo as usize | DEAD, Ordering::Release);
         core::mem::forget(guard);
+        DROPS_PENDING.fetch_sub(1, Ordering::AcqRel);
     }
     IN_DROP.with(|f| f.set(was));
-    DROPS_RUNNING.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// True if the current thread is running drop glue.
@@ -234,7 +236,9 @@ pub fn finish_sweep(wait: bool) {
     let mut deferred = core::mem::take(&mut *DEFERRED.lock());
     run_drops(&mut deferred);
     if wait && !in_drop() {
-        while DROPS_RUNNING.load(Ordering::Acquire) != 0 {
+        while DROPS_PENDING.load(Ordering::Acquire) != 0 {
+            let mut deferred = core::mem::take(&mut *DEFERRED.lock());
+            run_drops(&mut deferred);
             std::thread::yield_now();
         }
     }
