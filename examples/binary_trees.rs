@@ -57,10 +57,11 @@ fn main() {
         p.get(((p.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
     };
     println!(
-        "RESULT system=tricolor-gc workload=binary-trees wall_ms={:.1} max_pause_us={:.1} p99_pause_us={:.1} gc_cycles={} heap_sys_mib={} mallocs={} fence={}",
+        "RESULT system=tricolor-gc workload=binary-trees wall_ms={:.1} max_pause_us={:.1} p99_pause_us={:.1} pause_total_ms={:.1} gc_cycles={} heap_sys_mib={} mallocs={} fence={}",
         wall.as_secs_f64() * 1e3,
         s.pause_max.as_secs_f64() * 1e6,
         p99,
+        s.pause_total.as_secs_f64() * 1e3,
         s.num_gc,
         s.heap_sys >> 20,
         s.mallocs,

@@ -17,7 +17,7 @@
 //! buffers flushed; `run_round` returns only after every worker has left the
 //! round, so markers never outlive the pause.
 
-use super::drain::{Marker, WORK};
+use super::drain::{Marker, PrefetchRing, WORK};
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -91,14 +91,18 @@ const BALANCE_EVERY: u32 = 64;
 
 fn drain_shared(p: &Pool, m: &mut Marker<'_>) {
     let nproc = p.nproc.load(Ordering::Acquire);
+    let mut ring = PrefetchRing::new();
     'work: loop {
-        let mut n = 0u32;
-        while let Some(slot) = m.gcw.try_get(&WORK) {
-            m.scan(slot);
-            n += 1;
+        m.drain_with(&mut ring, &mut |n| {
             if n % BALANCE_EVERY == 0 && nproc > 1 && WORK.full_is_empty() {
-                m.gcw.balance(&WORK);
+                // Only the work buffers are balanced; the ring stays local.
+                return true;
             }
+            false
+        });
+        if !m.gcw.is_empty() {
+            m.gcw.balance(&WORK);
+            continue 'work;
         }
         // No work here or in the global list.
         if p.nwait.fetch_add(1, Ordering::AcqRel) + 1 == nproc && WORK.full_is_empty() {
