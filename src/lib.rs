@@ -28,9 +28,12 @@
 //! `Gc` does not implement `Trace`, so storing one inside an object is a
 //! compile error.
 
+/// Lock-free mutable cell for pointer-free `Copy` data inside GC objects
+/// (re-exported from crossbeam-utils).
+pub use crossbeam_utils::atomic::AtomicCell;
 pub use gc_core::{
-    blocking, collect, mem_stats, safepoint, set_gc_percent, set_memory_limit, testing, Gc, GcPointee, MemStats,
-    Member, NoGcPointers, PointerMap, Trace, TraceLayout, Tracer,
+    blocking, collect, mem_stats, safepoint, set_gc_percent, set_memory_limit, testing, Cleanup, Gc, GcPointee, GcVec,
+    GcVecIter, MemStats, Member, NoGcPointers, PointerMap, Trace, TraceLayout, Tracer, Weak,
 };
 pub use gc_derive::Trace;
 

@@ -96,6 +96,8 @@ pub fn run(trigger: Trigger) {
         let local = unsafe { m.local() };
         local.wbuf.flush_to_global();
     }
+    // Weak cells of live objects are roots (Go: markrootSpans).
+    crate::specials::for_each_weak_cell(|c| marker.shade(c));
     let (worker_bytes, worker_objects) = workers::run_round(&mut marker);
     debug_assert!(WORK.full_is_empty());
     let (extra_bytes, extra_objects) = stats::take_marked();
@@ -195,4 +197,5 @@ fn print_gctrace(
 pub fn collect() {
     run(Trigger::Forced);
     sweep::finish_sweep(true);
+    crate::specials::wait_for_cleanups();
 }

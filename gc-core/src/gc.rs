@@ -238,6 +238,24 @@ impl<T: TraceLayout + Send + Sync + 'static> Gc<[T]> {
     }
 }
 
+/// Allocates a zeroed array object of `cap` null `Member<T>`s and returns its
+/// address (GcVec's backing store).
+///
+/// # Safety
+/// `m` is the caller's mutator inside a critical section. The object is
+/// unrooted: the caller must make it reachable before leaving the section.
+pub(crate) unsafe fn new_member_array<T: ?Sized + GcPointee>(m: &Mutator, cap: usize) -> usize {
+    let info = <crate::Member<T> as HasTypeInfo>::SLICE_INFO;
+    // SAFETY: per the contract.
+    unsafe {
+        let slot = mallocgc(m, info, cap * core::mem::size_of::<usize>());
+        let p = object::object_of(slot, info);
+        core::ptr::write_bytes(p as *mut u8, 0, cap * core::mem::size_of::<usize>());
+        object::init_header(slot, info, cap);
+        p
+    }
+}
+
 impl<T: TraceLayout + Send + Sync + 'static> From<Vec<T>> for Gc<[T]> {
     fn from(v: Vec<T>) -> Self {
         Gc::from_vec(v)

@@ -32,14 +32,20 @@ mod member;
 pub mod mutator;
 pub mod pacer;
 pub mod roots;
+mod specials;
 pub mod stats;
 pub mod sweep;
+pub mod sync;
 pub mod trace;
+mod vec;
+mod weak;
 
 pub use gc::{Gc, GcPointee};
 pub use member::Member;
 pub use stats::MemStats;
 pub use trace::{NoGcPointers, PointerMap, Trace, TraceLayout, Tracer};
+pub use vec::{GcVec, Iter as GcVecIter};
+pub use weak::{Cleanup, Weak};
 
 /// Go's `runtime.GC`: completes a full collection cycle, finishes sweeping
 /// and runs the drop glue of the objects it freed before returning.

@@ -29,7 +29,7 @@
 
 use crate::gc::{root, Gc, GcPointee};
 use crate::mark::barrier::write_barrier;
-use crate::mutator;
+use crate::mutator::{self, Mutator};
 use crate::roots::RootTable;
 use crate::trace::{PointerMap, Trace, TraceLayout, Tracer};
 use core::fmt;
@@ -82,14 +82,20 @@ impl<T: ?Sized + GcPointee> Member<T> {
         Member { word: AtomicUsize::new(slot as *const AtomicUsize as usize | 1), _t: PhantomData }
     }
 
+    /// A pending field that owns the root slot `slot`.
+    pub(crate) fn from_root_slot(slot: &'static AtomicUsize) -> Self {
+        Member { word: AtomicUsize::new(slot as *const AtomicUsize as usize | 1), _t: PhantomData }
+    }
+
     /// A field holding `target` or null.
     pub fn from_opt(target: Option<&Gc<T>>) -> Self {
         target.map_or_else(Self::null, Self::new)
     }
 
-    /// The target address, reading through a pending root slot.
+    /// The target address, reading through a pending root slot. Meaningful
+    /// as a pointer only inside a critical section.
     #[inline(always)]
-    fn target(&self) -> usize {
+    pub(crate) fn target(&self) -> usize {
         let w = self.word.load(Ordering::Acquire);
         if w & 1 == 0 {
             w
@@ -135,27 +141,37 @@ impl<T: ?Sized + GcPointee> Member<T> {
     }
 
     fn store(&self, new: usize) {
-        let freed = mutator::with_critical(|m| {
-            let w = self.word.load(Ordering::Acquire);
-            if w & 1 == 0 {
-                // Adopted: barrier, then store (Go: gcWriteBarrier).
-                // SAFETY: inside our section.
-                write_barrier(&mut unsafe { m.local() }.wbuf, w, new);
-                self.word.store(new, Ordering::Release);
-                None
-            } else {
-                let fresh = if new == 0 {
-                    PENDING_NULL
-                } else {
-                    // SAFETY: owner inside its section.
-                    unsafe { root(m, new) as *const AtomicUsize as usize | 1 }
-                };
-                let old = self.word.swap(fresh, Ordering::AcqRel);
-                (old != PENDING_NULL).then_some(old)
-            }
-        });
+        // SAFETY: `with_critical` gives us our own mutator inside a section.
+        let freed = mutator::with_critical(|m| unsafe { self.store_in_section(m, new) });
         if let Some(old) = freed {
-            RootTable::unregister(slot_of(old));
+            RootTable::unregister(old);
+        }
+    }
+
+    /// Stores the object address `new` (0 for null) with the barrier.
+    /// Returns a root slot the caller must free after leaving the section
+    /// (the old root of a pending `Member`).
+    ///
+    /// # Safety
+    /// `m` is the caller's mutator, inside a critical section, and `new` is
+    /// 0 or an object kept alive by the caller.
+    pub(crate) unsafe fn store_in_section(&self, m: &Mutator, new: usize) -> Option<&'static AtomicUsize> {
+        let w = self.word.load(Ordering::Acquire);
+        if w & 1 == 0 {
+            // Adopted: barrier, then store (Go: gcWriteBarrier).
+            // SAFETY: inside our section.
+            write_barrier(&mut unsafe { m.local() }.wbuf, w, new);
+            self.word.store(new, Ordering::Release);
+            None
+        } else {
+            let fresh = if new == 0 {
+                PENDING_NULL
+            } else {
+                // SAFETY: owner inside its section.
+                unsafe { root(m, new) as *const AtomicUsize as usize | 1 }
+            };
+            let old = self.word.swap(fresh, Ordering::AcqRel);
+            (old != PENDING_NULL).then(|| slot_of(old))
         }
     }
 

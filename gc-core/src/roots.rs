@@ -22,45 +22,52 @@
 //!   registry lock, so never during a stop) and stay scanned; its local free
 //!   slots move to the segments' remote lists.
 
-use crate::mutator::{self, Mutator};
-use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::alloc::{alloc_zeroed, Layout};
+use super::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use super::sync::cell::{Cell, UnsafeCell};
+use super::sync::{current_owner, Owner, MODEL_SEGMENT_SLOTS};
+use std::alloc::{alloc, Layout};
 
 /// Bytes per segment; segments are aligned to this so a slot finds its
 /// segment by masking.
 pub const SEGMENT_BYTES: usize = 8192;
 const HEADER_WORDS: usize = 2;
-/// Slots per segment.
-pub const SEGMENT_SLOTS: usize = SEGMENT_BYTES / 8 - HEADER_WORDS;
+/// Slots per segment (a handful in the loom model, see `sync.rs`).
+pub const SEGMENT_SLOTS: usize = match MODEL_SEGMENT_SLOTS {
+    Some(n) => n,
+    None => SEGMENT_BYTES / 8 - HEADER_WORDS,
+};
 
 /// A block of root slots.
 #[repr(C, align(8192))]
 pub struct Segment {
     /// The owning mutator; compared, never dereferenced, by other threads.
-    owner: AtomicPtr<Mutator>,
+    owner: AtomicPtr<Owner>,
     /// Slots freed by non-owners: a list linked through the slots.
     remote: AtomicUsize,
     slots: [AtomicUsize; SEGMENT_SLOTS],
 }
 
-const _: () = assert!(core::mem::size_of::<Segment>() == SEGMENT_BYTES);
+const _: () = assert!(core::mem::align_of::<Segment>() == SEGMENT_BYTES);
+const _: () = assert!(core::mem::size_of::<Segment>() == SEGMENT_BYTES || MODEL_SEGMENT_SLOTS.is_some());
 
 impl Segment {
-    fn alloc(owner: *const Mutator) -> *mut Segment {
+    fn alloc(owner: *const Owner) -> *mut Segment {
         let layout = Layout::new::<Segment>();
-        // SAFETY: the layout has non-zero size; zeroed memory is a valid
-        // `Segment` (atomics of 0).
-        let p = unsafe { alloc_zeroed(layout) } as *mut Segment;
+        // SAFETY: the layout has non-zero size.
+        let p = unsafe { alloc(layout) } as *mut Segment;
         if p.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
-        // SAFETY: `p` is a fresh, exclusively owned segment.
-        let seg = unsafe { &*p };
-        seg.owner.store(owner as *mut Mutator, Ordering::Relaxed);
-        for i in 0..SEGMENT_SLOTS {
-            let next = if i + 1 < SEGMENT_SLOTS { &seg.slots[i + 1] as *const AtomicUsize as usize } else { 0 };
-            seg.slots[i].store(next | 1, Ordering::Relaxed);
+        // SAFETY: `p` is a fresh, exclusively owned, suitably aligned
+        // allocation; every field is initialised here before any use.
+        unsafe {
+            core::ptr::addr_of_mut!((*p).owner).write(AtomicPtr::new(owner as *mut Owner));
+            core::ptr::addr_of_mut!((*p).remote).write(AtomicUsize::new(0));
+            let slots = core::ptr::addr_of_mut!((*p).slots) as *mut AtomicUsize;
+            for i in 0..SEGMENT_SLOTS {
+                let next = if i + 1 < SEGMENT_SLOTS { slots.add(i + 1) as usize } else { 0 };
+                slots.add(i).write(AtomicUsize::new(next | 1));
+            }
         }
         p
     }
@@ -94,8 +101,8 @@ impl Default for RootTable {
 }
 
 impl RootTable {
-    /// An empty table.
-    pub const fn new() -> RootTable {
+    /// An empty table. (Not `const`: loom's cells are not.)
+    pub fn new() -> RootTable {
         RootTable { segments: UnsafeCell::new(Vec::new()), free: Cell::new(0) }
     }
 
@@ -104,7 +111,7 @@ impl RootTable {
     /// # Safety
     /// Called by the table's owner (`me`) inside a critical section.
     #[inline]
-    pub unsafe fn register(&self, me: &Mutator, obj: usize) -> &'static AtomicUsize {
+    pub unsafe fn register(&self, me: &Owner, obj: usize) -> &'static AtomicUsize {
         let mut head = self.free.get();
         if head == 0 {
             // SAFETY: forwarded contract.
@@ -112,26 +119,31 @@ impl RootTable {
         }
         // SAFETY: free-list entries are slots of our live segments.
         let slot: &'static AtomicUsize = unsafe { &*(head as *const AtomicUsize) };
-        self.free.set(slot.load(Ordering::Relaxed) & !1);
+        let link = slot.load(Ordering::Relaxed);
+        #[cfg(loom)]
+        assert!(link & 1 == 1, "root table: free slot {head:#x} holds {link:#x}, not a free-list link");
+        self.free.set(link & !1);
         slot.store(obj, Ordering::Release);
         slot
     }
 
     #[cold]
-    unsafe fn refill(&self, me: &Mutator) -> usize {
-        // SAFETY: owner inside a critical section.
-        let segs = unsafe { &mut *self.segments.get() };
-        for &s in segs.iter() {
-            // SAFETY: segments are never freed.
-            let h = unsafe { &*s }.remote.swap(0, Ordering::Acquire);
-            if h != 0 {
-                return h;
+    unsafe fn refill(&self, me: &Owner) -> usize {
+        // SAFETY: owner inside a critical section, so no scan runs.
+        self.segments.with_mut(|segs| {
+            let segs = unsafe { &mut *segs };
+            for &s in segs.iter() {
+                // SAFETY: segments are never freed.
+                let h = unsafe { &*s }.remote.swap(0, Ordering::Acquire);
+                if h != 0 {
+                    return h;
+                }
             }
-        }
-        let s = Segment::alloc(me);
-        segs.push(s);
-        // SAFETY: just allocated.
-        unsafe { &(*s).slots[0] as *const AtomicUsize as usize }
+            let s = Segment::alloc(me);
+            segs.push(s);
+            // SAFETY: just allocated.
+            unsafe { &(*s).slots[0] as *const AtomicUsize as usize }
+        })
     }
 
     /// Frees a root slot, from any thread, inside or outside a critical
@@ -139,7 +151,7 @@ impl RootTable {
     #[inline]
     pub fn unregister(slot: &'static AtomicUsize) {
         let seg = Segment::of(slot);
-        let me = mutator::current_ptr();
+        let me = current_owner();
         if core::ptr::eq(seg.owner.load(Ordering::Relaxed), me) {
             // SAFETY: `me` is the owner and is the calling thread, so its
             // table's free list is ours to touch.
@@ -168,17 +180,18 @@ impl RootTable {
     /// # Safety
     /// The world is stopped (or the caller owns the table in a section).
     pub unsafe fn for_each_root(&self, mut f: impl FnMut(usize)) {
-        // SAFETY: per the contract, `segments` is stable.
-        let segs = unsafe { &*self.segments.get() };
-        for &s in segs.iter() {
-            // SAFETY: segments are never freed.
-            for slot in unsafe { &(*s).slots }.iter() {
-                let v = slot.load(Ordering::Acquire);
-                if v & 1 == 0 && v != 0 {
-                    f(v);
+        self.segments.with(|segs| {
+            // SAFETY: per the contract, `segments` is stable.
+            for &s in unsafe { &*segs }.iter() {
+                // SAFETY: segments are never freed.
+                for slot in unsafe { &(*s).slots }.iter() {
+                    let v = slot.load(Ordering::Acquire);
+                    if v & 1 == 0 && v != 0 {
+                        f(v);
+                    }
                 }
             }
-        }
+        })
     }
 
     /// Number of live roots (for stats and tests).
@@ -195,14 +208,14 @@ impl RootTable {
     /// Moves every segment to `to` (owned by `new_owner`) at thread exit;
     /// this table's locally free slots go to their segments' remote lists.
     /// The caller holds the registry lock and the fallback lock.
-    pub fn hand_over(&self, to: &RootTable, new_owner: &Mutator) {
+    pub fn hand_over(&self, to: &RootTable, new_owner: &Owner) {
         // Retag first, so that frees racing with us go to remote lists.
         // SAFETY: the registry lock excludes a stop and the owner is exiting,
         // so no one else touches our segment list.
-        let segs = core::mem::take(unsafe { &mut *self.segments.get() });
+        let segs = self.segments.with_mut(|p| core::mem::take(unsafe { &mut *p }));
         for &s in segs.iter() {
             // SAFETY: segments are never freed.
-            unsafe { &*s }.owner.store(new_owner as *const Mutator as *mut Mutator, Ordering::Release);
+            unsafe { &*s }.owner.store(new_owner as *const Owner as *mut Owner, Ordering::Release);
         }
         let mut head = self.free.replace(0);
         while head != 0 {
@@ -213,6 +226,92 @@ impl RootTable {
             head = next;
         }
         // SAFETY: the caller holds the fallback lock, which guards `to`.
-        unsafe { &mut *to.segments.get() }.extend(segs);
+        to.segments.with_mut(|p| unsafe { &mut *p }.extend(segs));
+    }
+}
+
+/// What [`RootTable::audit`] found (loom models only).
+#[cfg(loom)]
+#[derive(Debug)]
+pub struct Audit {
+    /// The objects held by roots, sorted.
+    pub roots: Vec<usize>,
+    /// Free slots (local free list and remote lists).
+    pub free: usize,
+    /// Segments in the table.
+    pub segments: usize,
+}
+
+#[cfg(loom)]
+impl RootTable {
+    /// Checks the table's invariants and returns its contents: every slot of
+    /// every segment is either a root (untagged, non-zero) or on exactly one
+    /// free list (local or its segment's remote list) holding a tagged link;
+    /// free lists link only slots of this table; every segment is owned by
+    /// `owner`. Panics on a violation: a slot on two lists (handed out
+    /// twice), a lost free, a cycle, a stray link.
+    ///
+    /// # Safety
+    /// Quiescent table: no thread touches it meanwhile.
+    pub unsafe fn audit(&self, owner: &Owner) -> Audit {
+        let segs: Vec<*mut Segment> = self.segments.with(|p| unsafe { &*p }.clone());
+        let is_slot = |a: usize| {
+            segs.iter().any(|&s| {
+                // SAFETY: segments are never freed (until `free_segments`).
+                let base = unsafe { &(*s).slots } as *const [AtomicUsize; SEGMENT_SLOTS] as usize;
+                let sz = core::mem::size_of::<AtomicUsize>();
+                a >= base && a < base + SEGMENT_SLOTS * sz && (a - base) % sz == 0
+            })
+        };
+        let mut free = std::collections::HashSet::new();
+        let mut walk = |mut h: usize, list: &str| {
+            while h != 0 {
+                assert!(is_slot(h), "root table: {list} links {h:#x}, not a slot of this table");
+                assert!(free.insert(h), "root table: slot {h:#x} is on the free lists twice ({list})");
+                // SAFETY: checked to be one of our slots.
+                let v = unsafe { &*(h as *const AtomicUsize) }.load(Ordering::Acquire);
+                assert!(v & 1 == 1, "root table: slot {h:#x} on the {list} holds {v:#x}, not a tagged link");
+                h = v & !1;
+            }
+        };
+        walk(self.free.get(), "local free list");
+        for &s in segs.iter() {
+            // SAFETY: as above.
+            let seg = unsafe { &*s };
+            walk(seg.remote.load(Ordering::Acquire), "remote list");
+            assert!(core::ptr::eq(seg.owner.load(Ordering::Acquire), owner), "root table: segment with a wrong owner");
+        }
+        let mut roots = Vec::new();
+        for &s in segs.iter() {
+            // SAFETY: as above.
+            for slot in unsafe { &(*s).slots }.iter() {
+                let a = slot as *const AtomicUsize as usize;
+                let v = slot.load(Ordering::Acquire);
+                if v & 1 == 1 {
+                    assert!(free.contains(&a), "root table: slot {a:#x} is free but on no list (a lost free)");
+                } else {
+                    assert!(v != 0, "root table: slot {a:#x} holds 0");
+                    assert!(!free.contains(&a), "root table: root slot {a:#x} is also on a free list");
+                    roots.push(v);
+                }
+            }
+        }
+        roots.sort_unstable();
+        Audit { roots, free: free.len(), segments: segs.len() }
+    }
+
+    /// Frees the table's segments at the end of a model iteration (the
+    /// crate never frees segments).
+    ///
+    /// # Safety
+    /// No slot of the table is used afterwards.
+    pub unsafe fn free_segments(&self) {
+        let segs = self.segments.with_mut(|p| core::mem::take(unsafe { &mut *p }));
+        for s in segs {
+            // SAFETY: allocated by `Segment::alloc` with this layout; the
+            // fields need no drop.
+            unsafe { std::alloc::dealloc(s as *mut u8, Layout::new::<Segment>()) };
+        }
+        self.free.set(0);
     }
 }

@@ -60,6 +60,8 @@ unsafe impl Send for PendingDrop {}
 /// and is inside a critical section or holds the world stopped.
 pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>) -> usize {
     let has_drops = span.has_drops.load(Ordering::Relaxed);
+    let has_specials = span.has_specials.load(Ordering::Acquire);
+    let mut dead_with_specials: Vec<usize> = Vec::new();
     let mut live = 0;
     let mut freed = 0u64;
     for w in 0..span.alloc_bits.nwords() {
@@ -69,7 +71,7 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
         let marked = span.mark_bits.word(w) & valid;
         let dead = alloc & !marked;
         let mut keep = marked;
-        if has_drops && dead != 0 {
+        if (has_drops || has_specials) && dead != 0 {
             let mut d = dead;
             while d != 0 {
                 let b = d.trailing_zeros() as usize;
@@ -82,6 +84,9 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
                     DEAD => {}
                     _ => {
                         let info = object::info_of(word);
+                        if has_specials {
+                            dead_with_specials.push(object::object_of(slot, info));
+                        }
                         if info.drop.is_some() {
                             h.store(word | DROPPING, Ordering::Release);
                             keep |= 1 << b;
@@ -96,6 +101,10 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
         live += keep.count_ones() as usize;
         span.alloc_bits.store_word(w, keep);
         span.mark_bits.store_word(w, 0);
+    }
+    if !dead_with_specials.is_empty() {
+        // Clear weak handles and queue cleanups before any slot is reused.
+        crate::specials::object_died(&dead_with_specials);
     }
     // SAFETY: the caller owns the span.
     unsafe { span.reset_alloc(live) };
@@ -215,6 +224,42 @@ pub fn is_done() -> bool {
     let heap = heap();
     let sg = heap.sweepgen.load(Ordering::Acquire);
     heap.central.iter().all(|c| !c.has_unswept(sg))
+}
+
+/// Makes sure the span holding `p` has been swept this cycle, sweeping it
+/// now if needed, or waiting for the thread sweeping it (Go:
+/// `mspan.ensureSwept`). The span is not freed even if empty, because a
+/// stale entry for it may still sit in an unswept list; that entry is
+/// skipped when popped (its sweep CAS fails) and gone by the next cycle.
+///
+/// # Safety
+/// `m` is the caller's mutator, inside a critical section, and `p` is an
+/// allocated object (it cannot be freed before this sweep).
+pub unsafe fn ensure_swept(m: &mutator::Mutator, p: usize) {
+    let heap = heap();
+    let s = crate::heap::arena::span_of(p);
+    if s.is_null() {
+        return;
+    }
+    // SAFETY: `p` is allocated, so its span is live.
+    let span = unsafe { &*s };
+    let sg = heap.sweepgen.load(Ordering::Acquire);
+    loop {
+        let g = span.sweepgen.load(Ordering::Acquire);
+        if g == sg.wrapping_sub(2) {
+            if span.sweepgen.compare_exchange(g, sg.wrapping_sub(1), Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                // SAFETY: we won the CAS and are in a critical section.
+                let live = unsafe { sweep_span(heap, span, &mut m.local().drops) };
+                span.sweepgen.store(sg, Ordering::Release);
+                heap.central[span.class.index()].push_swept(sg, SpanPtr(span), live < span.nelems);
+                return;
+            }
+        } else if g == sg.wrapping_sub(1) {
+            std::thread::yield_now();
+        } else {
+            return;
+        }
+    }
 }
 
 /// Sweeps every remaining span on the calling thread, running drops as it

@@ -52,6 +52,9 @@ pub struct Span {
     /// Set when an object with drop glue is allocated here; sticky until the
     /// span is freed. Spans without it are swept without reading headers.
     pub has_drops: AtomicBool,
+    /// Set when a weak handle or cleanup is attached to an object here
+    /// (Go: `pageSpecials`); sticky until the span is freed.
+    pub has_specials: AtomicBool,
 }
 
 // SAFETY: the non-atomic allocation state is only touched by the span's
@@ -83,6 +86,7 @@ impl Span {
             check_bits: Bitmap::new(nelems),
             sweepgen: AtomicU32::new(sweepgen),
             has_drops: AtomicBool::new(false),
+            has_specials: AtomicBool::new(false),
         }
     }
 

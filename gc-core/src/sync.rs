@@ -1,0 +1,115 @@
+//! The synchronisation facade of the root tables (tokio's `crate::loom`
+//! pattern): `roots.rs` takes its atomics, cells, owner type and "current
+//! owner" lookup from `super::sync`, never from `core` directly.
+//!
+//! * This module is that facade for the crate: std's atomics and cells,
+//!   `Owner` = `Mutator`, and the owner lookup is `mutator::current_ptr`. All
+//!   of it inlines away, so the crate's root tables are exactly as fast as if
+//!   they named `core` themselves.
+//! * Under `--cfg loom`, [`model`] holds a second facade made of loom's
+//!   atomics and cells, a tiny segment size and a model-controlled current
+//!   owner, and compiles **the same `roots.rs` file** against it
+//!   (`model::roots`). The loom tests in `tests/loom_*.rs` drive that module:
+//!   loom checks the real code, not a copy.
+//!
+//! Why a second instance rather than switching this facade to loom under
+//! `cfg(loom)`: the rest of the crate (`Gc`, `Member`, `GcVec`) passes root
+//! slots around as `core::sync::atomic::AtomicUsize`, so the crate's own
+//! root tables must keep std atomics for it to compile under `cfg(loom)`.
+#![doc(hidden)]
+#![allow(dead_code, unreachable_pub)]
+
+/// Atomics used by the root tables.
+pub(crate) mod atomic {
+    pub(crate) use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+}
+
+/// Cells used by the root tables; `UnsafeCell` has loom's closure API.
+pub(crate) mod cell {
+    pub(crate) use core::cell::Cell;
+
+    /// `core::cell::UnsafeCell` with loom's `with`/`with_mut` API.
+    #[derive(Debug, Default)]
+    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        /// Wraps `v`.
+        #[inline(always)]
+        pub(crate) const fn new(v: T) -> UnsafeCell<T> {
+            UnsafeCell(core::cell::UnsafeCell::new(v))
+        }
+
+        /// Runs `f` with a pointer for shared access.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a pointer for exclusive access.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+/// What owns a root table: the mutator whose `roots` field it is.
+pub type Owner = crate::mutator::Mutator;
+
+/// The calling thread's owner: null if none yet, `EXITED` after teardown
+/// (never the address of a live table's owner in either case).
+#[inline(always)]
+pub(crate) fn current_owner() -> *const Owner {
+    crate::mutator::current_ptr()
+}
+
+/// `Some(n)` shrinks root segments to `n` slots (models only).
+pub(crate) const MODEL_SEGMENT_SLOTS: Option<usize> = None;
+
+/// The loom model: a loom-backed facade and `roots.rs` compiled against it.
+#[cfg(loom)]
+pub mod model {
+    /// The loom facade: what `model::roots` sees as `super::sync`.
+    pub mod sync {
+        /// Loom's atomics.
+        pub mod atomic {
+            pub use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+        }
+
+        /// Loom's cells (their accesses are checked for data races).
+        pub mod cell {
+            pub use loom::cell::{Cell, UnsafeCell};
+        }
+
+        /// A model mutator: just a root table.
+        #[derive(Default)]
+        pub struct Owner {
+            /// Its root table.
+            pub roots: super::roots::RootTable,
+        }
+
+        loom::thread_local! {
+            static CURRENT: core::cell::Cell<*const Owner> = core::cell::Cell::new(core::ptr::null());
+        }
+
+        /// The model's `mutator::current_ptr()`: per loom thread.
+        pub fn current_owner() -> *const Owner {
+            CURRENT.with(|c| c.get())
+        }
+
+        /// Makes `o` the calling loom thread's owner (null: none).
+        pub fn set_current_owner(o: *const Owner) {
+            CURRENT.with(|c| c.set(o))
+        }
+
+        /// Two slots per segment, so a few roots reach refills and new
+        /// segments.
+        pub const MODEL_SEGMENT_SLOTS: Option<usize> = Some(2);
+    }
+
+    /// `roots.rs`, compiled against the loom facade above.
+    #[path = "../../roots.rs"]
+    pub mod roots;
+
+    pub use self::sync::{set_current_owner, Owner};
+}

@@ -1,0 +1,385 @@
+//! `GcVec<T>`: a growable vector of GC pointers whose backing array is a GC
+//! object (Go: a slice of pointers).
+//!
+//! The backing array is an array object of `Member<T>` words, held by the
+//! vector's `array` field, itself a `Member` (so a `GcVec` outside the heap
+//! roots its array like a pending `Member`, and one inside an object is
+//! traced through it). Elements are never null.
+//!
+//! Invariants:
+//! * No `&` into the backing array ever leaves this module: growth or
+//!   `clear` replaces the array, and the old one may be freed once no
+//!   critical section uses it. Reads (`get`, `iter`, `position_ptr`) load the
+//!   current array, the length and an element inside one critical section.
+//! * Writers (`push`, `pop`, `set`, `truncate`, `clear`, `retain`) hold the
+//!   vector's lock and then enter a critical section — never the reverse, so
+//!   a thread blocked on the lock is never inside a section and cannot hold
+//!   up a stop. `len` and the element writes are therefore consistent: no
+//!   thread can see `len() > i` and then fail `set(i)` because of a
+//!   concurrent writer between the two inside one writer operation.
+//! * Every element store runs the write barrier; growth copies the elements
+//!   into a new array and shades them while the barrier is on (Go's bulk
+//!   barrier in `typedmemmove`).
+//! * `retain` calls the user's closure outside every critical section, on
+//!   rooted handles.
+
+use crate::gc::{new_member_array, root, Gc, GcPointee};
+use crate::mark;
+use crate::mark::barrier::write_barrier;
+use crate::member::Member;
+use crate::mutator::{self, Mutator};
+use crate::roots::RootTable;
+use crate::trace::{PointerMap, Trace, TraceLayout, Tracer};
+use core::fmt;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use parking_lot::Mutex;
+
+/// A growable vector of GC pointers (non-null elements).
+///
+/// ```
+/// use gc_core::{Gc, GcVec};
+/// let v: GcVec<u64> = GcVec::new();
+/// v.push(&Gc::new(1));
+/// v.push(&Gc::new(2));
+/// assert_eq!(v.len(), 2);
+/// assert_eq!(*v.get(1).unwrap(), 2);
+/// assert_eq!(v.iter().map(|x| *x).sum::<u64>(), 3);
+/// ```
+pub struct GcVec<T: ?Sized> {
+    array: Member<[Member<T>]>,
+    /// Number of elements; written under `lock` inside a section, read by
+    /// anyone inside a section.
+    len: AtomicUsize,
+    /// Serialises writers; taken outside critical sections only.
+    lock: Mutex<()>,
+}
+
+fn elems(array: usize) -> &'static [AtomicUsize] {
+    if array == 0 {
+        return &[];
+    }
+    // SAFETY: `array` is a live array object of `Member` words (one
+    // `AtomicUsize` each) whose length sits at `array - 8`; callers are
+    // inside a critical section, so it cannot be freed meanwhile. The
+    // 'static lifetime never escapes this module.
+    unsafe {
+        let cap = *((array - 8) as *const usize);
+        core::slice::from_raw_parts(array as *const AtomicUsize, cap)
+    }
+}
+
+impl<T: ?Sized + GcPointee> Default for GcVec<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: ?Sized + GcPointee> GcVec<T> {
+    /// An empty vector (no backing array yet).
+    pub const fn new() -> Self {
+        GcVec { array: Member::null(), len: AtomicUsize::new(0), lock: Mutex::new(()) }
+    }
+
+    /// An empty vector with room for `cap` elements.
+    pub fn with_capacity(cap: usize) -> Self {
+        let v = Self::new();
+        if cap > 0 {
+            let _w = v.lock.lock();
+            v.write(|m| {
+                // SAFETY: inside `m`'s section; the new array is rooted by
+                // the store below before the section ends.
+                let a = unsafe { new_member_array::<T>(m, cap) };
+                // SAFETY: inside the section; `a` is alive (just allocated).
+                ((), unsafe { v.array.store_in_section(m, a) })
+            });
+        }
+        crate::cycle::maybe_collect();
+        v
+    }
+
+    /// Runs a writer step inside a critical section and frees the root slot
+    /// it returns afterwards. Caller holds `lock`.
+    fn write<R>(&self, f: impl FnOnce(&Mutator) -> (R, Option<&'static AtomicUsize>)) -> R {
+        let (r, freed) = mutator::with_critical(f);
+        if let Some(s) = freed {
+            RootTable::unregister(s);
+        }
+        r
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends `value`; grows the backing array (doubling) when full.
+    pub fn push(&self, value: &Gc<T>) {
+        self.push_locked(value);
+        // Outside the lock: a cycle may run drop glue that uses this vector.
+        crate::cycle::maybe_collect();
+    }
+
+    fn push_locked(&self, value: &Gc<T>) {
+        let p = value.addr();
+        let _w = self.lock.lock();
+        self.write(|m| {
+            let len = self.len.load(Ordering::Relaxed);
+            let mut a = self.array.target();
+            let mut freed = None;
+            if len == elems(a).len() {
+                // SAFETY: inside `m`'s section.
+                let (na, f) = unsafe { self.grow(m, a, len) };
+                a = na;
+                freed = f;
+            }
+            let slot = &elems(a)[len];
+            // SAFETY: inside our section.
+            write_barrier(&mut unsafe { m.local() }.wbuf, 0, p);
+            slot.store(p, Ordering::Release);
+            self.len.store(len + 1, Ordering::Release);
+            ((), freed)
+        })
+    }
+
+    /// Replaces the backing array by one of twice the capacity, copying the
+    /// elements (bulk barrier).
+    unsafe fn grow(&self, m: &Mutator, old: usize, len: usize) -> (usize, Option<&'static AtomicUsize>) {
+        let cap = (len * 2).max(4);
+        // SAFETY: inside the section; the new array is rooted by the store
+        // into `self.array` below before the section ends.
+        let new = unsafe { new_member_array::<T>(m, cap) };
+        let (src, dst) = (elems(old), elems(new));
+        let shade = mark::barrier_enabled();
+        for i in 0..len {
+            let v = src[i].load(Ordering::Acquire);
+            if shade {
+                // SAFETY: inside our section.
+                unsafe { m.local() }.wbuf.record_one(v);
+            }
+            dst[i].store(v, Ordering::Relaxed);
+        }
+        // SAFETY: inside the section; `new` is alive.
+        let freed = unsafe { self.array.store_in_section(m, new) };
+        (new, freed)
+    }
+
+    /// Removes and returns the last element.
+    pub fn pop(&self) -> Option<Gc<T>> {
+        let _w = self.lock.lock();
+        self.write(|m| {
+            let len = self.len.load(Ordering::Relaxed);
+            if len == 0 {
+                return (None, None);
+            }
+            let slot = &elems(self.array.target())[len - 1];
+            let p = slot.load(Ordering::Acquire);
+            // SAFETY: inside the section; `p` is alive (in the array).
+            let r = unsafe { root(m, p) };
+            // SAFETY: inside our section.
+            write_barrier(&mut unsafe { m.local() }.wbuf, p, 0);
+            slot.store(0, Ordering::Release);
+            self.len.store(len - 1, Ordering::Release);
+            // SAFETY: a fresh root for a live object.
+            (Some(unsafe { Gc::from_parts(r, p) }), None)
+        })
+    }
+
+    /// A rooted handle to element `i`, or `None` if out of bounds.
+    pub fn get(&self, i: usize) -> Option<Gc<T>> {
+        let (slot, p) = mutator::with_critical(|m| {
+            let a = self.array.target();
+            if i >= self.len.load(Ordering::Acquire) {
+                return (None, 0);
+            }
+            let p = elems(a)[i].load(Ordering::Acquire);
+            if p == 0 {
+                return (None, 0);
+            }
+            // SAFETY: inside the section; `p` was read in it.
+            (Some(unsafe { root(m, p) }), p)
+        });
+        // SAFETY: a fresh root for a live object.
+        slot.map(|s| unsafe { Gc::from_parts(s, p) })
+    }
+
+    /// The first element.
+    pub fn first(&self) -> Option<Gc<T>> {
+        self.get(0)
+    }
+
+    /// The last element.
+    pub fn last(&self) -> Option<Gc<T>> {
+        let _w = self.lock.lock();
+        let n = self.len();
+        if n == 0 {
+            None
+        } else {
+            self.get(n - 1)
+        }
+    }
+
+    /// Replaces element `i`; returns false (and changes nothing) if `i` is out
+    /// of bounds at the time of the write.
+    pub fn set(&self, i: usize, value: &Gc<T>) -> bool {
+        let p = value.addr();
+        let _w = self.lock.lock();
+        self.write(|m| {
+            if i >= self.len.load(Ordering::Relaxed) {
+                return (false, None);
+            }
+            let slot = &elems(self.array.target())[i];
+            let old = slot.load(Ordering::Acquire);
+            // SAFETY: inside our section.
+            write_barrier(&mut unsafe { m.local() }.wbuf, old, p);
+            slot.store(p, Ordering::Release);
+            (true, None)
+        })
+    }
+
+    /// Shortens the vector to `n` elements (no effect if already shorter).
+    pub fn truncate(&self, n: usize) {
+        let _w = self.lock.lock();
+        self.write(|m| {
+            let len = self.len.load(Ordering::Relaxed);
+            if n < len {
+                let a = elems(self.array.target());
+                for slot in &a[n..len] {
+                    let old = slot.load(Ordering::Acquire);
+                    // SAFETY: inside our section.
+                    write_barrier(&mut unsafe { m.local() }.wbuf, old, 0);
+                    slot.store(0, Ordering::Release);
+                }
+                self.len.store(n, Ordering::Release);
+            }
+            ((), None)
+        })
+    }
+
+    /// Removes every element and drops the backing array.
+    pub fn clear(&self) {
+        let _w = self.lock.lock();
+        self.write(|m| {
+            self.len.store(0, Ordering::Release);
+            // SAFETY: inside the section; storing null.
+            ((), unsafe { self.array.store_in_section(m, 0) })
+        })
+    }
+
+    /// Keeps only the elements for which `keep` returns true, in order.
+    /// `keep` runs outside every critical section, on rooted handles, while
+    /// other writers wait.
+    pub fn retain(&self, mut keep: impl FnMut(&Gc<T>) -> bool) {
+        let _w = self.lock.lock();
+        let snapshot: Vec<Gc<T>> = (0..self.len()).filter_map(|i| self.get(i)).collect();
+        let kept: Vec<bool> = snapshot.iter().map(&mut keep).collect();
+        self.write(|m| {
+            let a = elems(self.array.target());
+            let mut j = 0;
+            for (g, &k) in snapshot.iter().zip(&kept) {
+                if k {
+                    let old = a[j].load(Ordering::Acquire);
+                    // SAFETY: inside our section.
+                    write_barrier(&mut unsafe { m.local() }.wbuf, old, g.addr());
+                    a[j].store(g.addr(), Ordering::Release);
+                    j += 1;
+                }
+            }
+            for slot in &a[j..snapshot.len()] {
+                let old = slot.load(Ordering::Acquire);
+                // SAFETY: inside our section.
+                write_barrier(&mut unsafe { m.local() }.wbuf, old, 0);
+                slot.store(0, Ordering::Release);
+            }
+            self.len.store(j, Ordering::Release);
+            ((), None)
+        });
+    }
+
+    /// The index of the first element that is `target`'s object, by identity,
+    /// without creating a root per probe.
+    pub fn position_ptr(&self, target: &Gc<T>) -> Option<usize> {
+        let p = target.addr();
+        mutator::with_critical(|_| {
+            let a = elems(self.array.target());
+            let len = self.len.load(Ordering::Acquire).min(a.len());
+            a[..len].iter().position(|s| s.load(Ordering::Acquire) == p)
+        })
+    }
+
+    /// True if `target`'s object is an element.
+    pub fn contains_ptr(&self, target: &Gc<T>) -> bool {
+        self.position_ptr(target).is_some()
+    }
+
+    /// Iterates over rooted handles to the elements. Each step re-reads the
+    /// vector, so concurrent writers are seen as they happen; no borrow of
+    /// the backing array is held.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { vec: self, next: 0 }
+    }
+
+    /// Rooted handles to all elements, as a `Vec`.
+    pub fn to_vec(&self) -> Vec<Gc<T>> {
+        self.iter().collect()
+    }
+}
+
+/// Iterator over a [`GcVec`]; yields rooted handles.
+pub struct Iter<'a, T: ?Sized> {
+    vec: &'a GcVec<T>,
+    next: usize,
+}
+
+impl<T: ?Sized + GcPointee> Iterator for Iter<'_, T> {
+    type Item = Gc<T>;
+    fn next(&mut self) -> Option<Gc<T>> {
+        let g = self.vec.get(self.next)?;
+        self.next += 1;
+        Some(g)
+    }
+}
+
+impl<'a, T: ?Sized + GcPointee> IntoIterator for &'a GcVec<T> {
+    type Item = Gc<T>;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T: ?Sized + GcPointee> FromIterator<Gc<T>> for GcVec<T> {
+    fn from_iter<I: IntoIterator<Item = Gc<T>>>(iter: I) -> Self {
+        let v = GcVec::new();
+        for g in iter {
+            v.push(&g);
+        }
+        v
+    }
+}
+
+impl<T: ?Sized + GcPointee> fmt::Debug for GcVec<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GcVec(len {})", self.len())
+    }
+}
+
+// SAFETY: the only GC pointer slot of a GcVec is its array word; the
+// elements live in the array object, which is traced by its own type.
+unsafe impl<T: ?Sized + GcPointee> Trace for GcVec<T> {
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        self.array.trace(tracer);
+    }
+}
+
+// SAFETY: one pointer word, `array`, at its field offset.
+unsafe impl<T: ?Sized + GcPointee> TraceLayout for GcVec<T> {
+    const NO_POINTERS: bool = false;
+    const POINTER_MAP: PointerMap =
+        PointerMap::EMPTY.with_field(core::mem::offset_of!(Self, array), PointerMap::SINGLE);
+    const NEEDS_DROP: bool = false;
+}
