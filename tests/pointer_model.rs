@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tricolor_gc::{collect, mem_stats, AtomicCell, Gc, GcVec, Member, Trace, Weak};
+use tricolor_gc::{collect, AtomicCell, Gc, GcVec, Member, Trace, Weak};
 
 #[derive(Trace)]
 struct Node {
@@ -159,35 +159,6 @@ fn cleanups_run_after_collection_and_can_be_stopped() {
     assert_eq!(ran.load(Ordering::SeqCst), 1, "a's cleanup ran, b's was stopped");
 }
 
-/// Row 12: two threads set and clear a shared pending Member; no root slot
-/// is written after it was freed (roots stay balanced).
-#[test]
-fn shared_pending_member_set_is_a_swap() {
-    let targets: Vec<Gc<Node>> = (0..4).map(node).collect();
-    let field: Member<Node> = Member::null();
-    let before = mem_stats().roots;
-    std::thread::scope(|s| {
-        for t in 0..2 {
-            let (field, targets) = (&field, &targets);
-            s.spawn(move || {
-                for i in 0..20_000 {
-                    if i % 7 == 0 {
-                        field.clear();
-                    } else {
-                        field.set(&targets[(i + t) % 4]);
-                    }
-                }
-            });
-        }
-    });
-    field.clear();
-    collect();
-    assert_eq!(mem_stats().roots, before, "every temporary root was freed exactly once");
-    for (i, t) in targets.iter().enumerate() {
-        assert_eq!(t.id, i as u64);
-    }
-}
-
 /// Row 16: a `Gc` dropped from a thread-local destructor that runs after the
 /// thread's own mutator was torn down goes through the fallback mutator.
 #[test]
@@ -220,19 +191,6 @@ fn gc_dropped_in_late_thread_local_destructor() {
     .unwrap();
     collect();
     assert_eq!(shared.id, 5);
-}
-
-/// Row 11: a Member built and never adopted frees its root.
-#[test]
-fn unadopted_member_frees_its_root() {
-    let t = node(1);
-    collect();
-    let before = mem_stats().roots;
-    for _ in 0..1000 {
-        let m = Member::new(&t);
-        assert!(m.ptr_eq(&t));
-    }
-    assert_eq!(mem_stats().roots, before);
 }
 
 /// Row 7: heap objects are reachable only through `&`; AtomicCell gives

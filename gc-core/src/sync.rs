@@ -6,10 +6,11 @@
 //!   `Owner` = `Mutator`, and the owner lookup is `mutator::current_ptr`. All
 //!   of it inlines away, so the crate's root tables are exactly as fast as if
 //!   they named `core` themselves.
-//! * Under `--cfg loom`, [`model`] holds a second facade made of loom's
-//!   atomics and cells, a tiny segment size and a model-controlled current
-//!   owner, and compiles **the same `roots.rs` file** against it
-//!   (`model::roots`). The loom tests in `tests/loom_*.rs` drive that module:
+//! * Under `--cfg loom`, [`sync`](self::sync) is a second facade made of
+//!   loom's atomics and cells, a tiny segment size and a model-controlled
+//!   current owner, and [`roots`](self::roots) is **the same `roots.rs`
+//!   file** compiled against it (its `super::sync` is that facade). The loom
+//!   tests in `tests/loom_*.rs` drive it through [`model`](self::model):
 //!   loom checks the real code, not a copy.
 //!
 //! Why a second instance rather than switching this facade to loom under
@@ -66,50 +67,59 @@ pub(crate) fn current_owner() -> *const Owner {
 /// `Some(n)` shrinks root segments to `n` slots (models only).
 pub(crate) const MODEL_SEGMENT_SLOTS: Option<usize> = None;
 
-/// The loom model: a loom-backed facade and `roots.rs` compiled against it.
+// The loom model. `roots.rs` names its facade `super::sync`; compiled a
+// second time as `crate::sync::roots`, its `super::sync` is the loom facade
+// `crate::sync::sync` below.
+
+/// The loom facade: what the model instance of `roots.rs` sees as
+/// `super::sync`.
 #[cfg(loom)]
-pub mod model {
-    /// The loom facade: what `model::roots` sees as `super::sync`.
-    pub mod sync {
-        /// Loom's atomics.
-        pub mod atomic {
-            pub use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
-        }
-
-        /// Loom's cells (their accesses are checked for data races).
-        pub mod cell {
-            pub use loom::cell::{Cell, UnsafeCell};
-        }
-
-        /// A model mutator: just a root table.
-        #[derive(Default)]
-        pub struct Owner {
-            /// Its root table.
-            pub roots: super::roots::RootTable,
-        }
-
-        loom::thread_local! {
-            static CURRENT: core::cell::Cell<*const Owner> = core::cell::Cell::new(core::ptr::null());
-        }
-
-        /// The model's `mutator::current_ptr()`: per loom thread.
-        pub fn current_owner() -> *const Owner {
-            CURRENT.with(|c| c.get())
-        }
-
-        /// Makes `o` the calling loom thread's owner (null: none).
-        pub fn set_current_owner(o: *const Owner) {
-            CURRENT.with(|c| c.set(o))
-        }
-
-        /// Two slots per segment, so a few roots reach refills and new
-        /// segments.
-        pub const MODEL_SEGMENT_SLOTS: Option<usize> = Some(2);
+pub mod sync {
+    /// Loom's atomics.
+    pub mod atomic {
+        pub use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     }
 
-    /// `roots.rs`, compiled against the loom facade above.
-    #[path = "../../roots.rs"]
-    pub mod roots;
+    /// Loom's cells (their accesses are checked for data races).
+    pub mod cell {
+        pub use loom::cell::{Cell, UnsafeCell};
+    }
 
-    pub use self::sync::{set_current_owner, Owner};
+    /// A model mutator: just a root table.
+    #[derive(Default)]
+    pub struct Owner {
+        /// Its root table.
+        pub roots: super::roots::RootTable,
+    }
+
+    loom::thread_local! {
+        static CURRENT: core::cell::Cell<*const Owner> = core::cell::Cell::new(core::ptr::null());
+    }
+
+    /// The model's `mutator::current_ptr()`: per loom thread.
+    pub fn current_owner() -> *const Owner {
+        CURRENT.with(|c| c.get())
+    }
+
+    /// Makes `o` the calling loom thread's owner (null: none).
+    pub fn set_current_owner(o: *const Owner) {
+        CURRENT.with(|c| c.set(o))
+    }
+
+    /// Two slots per segment, so a few roots reach refills and new segments.
+    pub const MODEL_SEGMENT_SLOTS: Option<usize> = Some(2);
+}
+
+/// `roots.rs` compiled against the loom facade `sync` above (the same file
+/// as `crate::roots`).
+#[cfg(loom)]
+#[path = "roots.rs"]
+pub mod roots;
+
+/// What the loom tests use.
+#[cfg(loom)]
+pub mod model {
+    pub use super::roots::{Audit, RootTable, SEGMENT_SLOTS};
+    pub use super::sync::atomic;
+    pub use super::sync::{set_current_owner, Owner};
 }
