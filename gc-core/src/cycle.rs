@@ -80,6 +80,8 @@ pub fn run(trigger: Trigger) {
     let world = mutator::stop_the_world();
     let t_stopped = Instant::now();
 
+    world.free_retired();
+
     // --- Sweep termination ---
     // Spans can only become unswept at mark termination, and every sweeper
     // works inside a critical section, so nothing is left to sweep here.

@@ -12,6 +12,10 @@
 //! | `1` | pending (outside the heap), null |
 //! | `s | 1` | pending, holds the root slot `s` whose value is the target |
 //!
+//! A pending slot's value never changes while the word names it: `set`
+//! swaps in a new slot and retires the old one until the next stop of the
+//! world, so a reader that loaded the word can always read the slot.
+//!
 //! A pending `Member` is one built outside the heap (`Member::new`,
 //! `Member::from`, `Member::null`) on its way into `Gc::new`, which adopts it
 //! (one pass over the new object's pointer slots): the target moves from the
@@ -24,8 +28,9 @@
 //! * Writes to an adopted word go through the write barrier, before the
 //!   store.
 //! * A pending word's root slot is owned by the word: `set`/`clear` on a
-//!   pending `Member` swap in a fresh slot (or `1`) and free the old one, so
-//!   two threads racing on a shared pending `Member` never write a freed slot.
+//!   pending `Member` swap in a fresh slot (or `1`) and retire the old one
+//!   until the next stop, so threads racing on a shared pending `Member`
+//!   never write, or read through, a freed slot.
 
 use crate::gc::{root, Gc, GcPointee};
 use crate::mark::barrier::write_barrier;
@@ -142,27 +147,30 @@ impl<T: ?Sized + GcPointee> Member<T> {
 
     fn store(&self, new: usize) {
         // SAFETY: `with_critical` gives us our own mutator inside a section.
-        let freed = mutator::with_critical(|m| unsafe { self.store_in_section(m, new) });
-        if let Some(old) = freed {
-            RootTable::unregister(old);
-        }
+        mutator::with_critical(|m| unsafe { self.store_in_section(m, new) });
+        mutator::retire_check();
     }
 
     /// Stores the object address `new` (0 for null) with the barrier.
-    /// Returns a root slot the caller must free after leaving the section
-    /// (the old root of a pending `Member`).
+    ///
+    /// On a pending `Member` the word is swapped to a fresh root slot, and
+    /// the old slot is *retired*, not freed: another thread may have read the
+    /// old word and be about to read the slot, inside its own critical
+    /// section. Retired slots are freed at the next stop of the world, when no
+    /// critical section is in progress (the stop is the grace period), so a
+    /// slot is never reused — possibly for an object of another type — under
+    /// a reader.
     ///
     /// # Safety
     /// `m` is the caller's mutator, inside a critical section, and `new` is
     /// 0 or an object kept alive by the caller.
-    pub(crate) unsafe fn store_in_section(&self, m: &Mutator, new: usize) -> Option<&'static AtomicUsize> {
+    pub(crate) unsafe fn store_in_section(&self, m: &Mutator, new: usize) {
         let w = self.word.load(Ordering::Acquire);
         if w & 1 == 0 {
             // Adopted: barrier, then store (Go: gcWriteBarrier).
             // SAFETY: inside our section.
             write_barrier(&mut unsafe { m.local() }.wbuf, w, new);
             self.word.store(new, Ordering::Release);
-            None
         } else {
             let fresh = if new == 0 {
                 PENDING_NULL
@@ -171,7 +179,10 @@ impl<T: ?Sized + GcPointee> Member<T> {
                 unsafe { root(m, new) as *const AtomicUsize as usize | 1 }
             };
             let old = self.word.swap(fresh, Ordering::AcqRel);
-            (old != PENDING_NULL).then(|| slot_of(old))
+            if old != PENDING_NULL {
+                // SAFETY: inside our section.
+                unsafe { m.local() }.retired.push(slot_of(old));
+            }
         }
     }
 

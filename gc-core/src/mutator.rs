@@ -41,7 +41,7 @@ use crate::roots::RootTable;
 use crate::sweep::{self, PendingDrop};
 use core::cell::{Cell, UnsafeCell};
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -61,6 +61,9 @@ pub struct Local {
     pub drops: Vec<PendingDrop>,
     /// The write-barrier buffer.
     pub wbuf: WbBuf,
+    /// Root slots swapped out of shared pending `Member`s, freed at the next
+    /// stop (see `member.rs`).
+    pub retired: Vec<&'static AtomicUsize>,
 }
 
 /// One mutator thread's GC state.
@@ -83,7 +86,12 @@ impl Mutator {
     fn new() -> Mutator {
         Mutator {
             state: AtomicU32::new(OUTSIDE),
-            local: UnsafeCell::new(Local { cache: MCache::default(), drops: Vec::new(), wbuf: WbBuf::new() }),
+            local: UnsafeCell::new(Local {
+                cache: MCache::default(),
+                drops: Vec::new(),
+                wbuf: WbBuf::new(),
+                retired: Vec::new(),
+            }),
             roots: RootTable::new(),
             blocked: AtomicBool::new(false),
         }
@@ -250,10 +258,17 @@ impl Drop for ExitGuard {
         // SAFETY: as above, we own the cache.
         unsafe { local.cache.release_all(heap()) };
         local.wbuf.discard_if_off();
+        // Holding the registry lock excludes a stop, but another thread may
+        // still be inside a section reading one of these slots: hand them to
+        // the fallback mutator, whose list the next stop frees.
+        let retired = core::mem::take(&mut local.retired);
         let mut drops = core::mem::take(&mut local.drops);
         {
             let _fg = FALLBACK_LOCK.lock();
             m.roots.hand_over(&fb.roots, fb);
+            // SAFETY: the fallback's local state is guarded by FALLBACK_LOCK
+            // outside a stop, and the registry lock excludes a stop.
+            unsafe { fb.local() }.retired.extend(retired);
         }
         reg.retain(|x| x.0 != p);
         drop(reg);
@@ -274,6 +289,17 @@ pub struct StoppedWorld {
 }
 
 impl StoppedWorld {
+    /// Frees every mutator's retired root slots: no critical section is in
+    /// progress, so no reader can still be using them.
+    pub fn free_retired(&self) {
+        for m in self.mutators() {
+            // SAFETY: the world is stopped; mutators' local state is ours.
+            for s in unsafe { m.local() }.retired.drain(..) {
+                RootTable::unregister(s);
+            }
+        }
+    }
+
     /// Every mutator, including the fallback.
     pub fn mutators(&self) -> impl Iterator<Item = &'static Mutator> + '_ {
         // SAFETY: registered mutators are leaked, so the references live.
@@ -311,6 +337,25 @@ pub fn stop_the_world() -> StoppedWorld {
         }
     }
     StoppedWorld { reg, time_to_safepoint: start.elapsed() }
+}
+
+/// Retired slots a mutator may hold before it forces a grace period.
+const RETIRE_LIMIT: usize = 4096;
+
+/// After a section that may have retired root slots: if this thread holds
+/// many, stops the world briefly (no marking) to free them all.
+#[inline]
+pub fn retire_check() {
+    let p = current_ptr();
+    if p.is_null() || p == EXITED {
+        return;
+    }
+    // SAFETY: our own mutator; reading the length of our own list outside a
+    // section races only with the collector's drain, which only shrinks it.
+    let n = unsafe { (*(*p).local.get()).retired.len() };
+    if n >= RETIRE_LIMIT {
+        stop_the_world().free_retired();
+    }
 }
 
 /// True while a stop is requested or in force.

@@ -28,7 +28,6 @@ use crate::mark;
 use crate::mark::barrier::write_barrier;
 use crate::member::Member;
 use crate::mutator::{self, Mutator};
-use crate::roots::RootTable;
 use crate::trace::{PointerMap, Trace, TraceLayout, Tracer};
 use core::fmt;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -90,20 +89,17 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
                 // the store below before the section ends.
                 let a = unsafe { new_member_array::<T>(m, cap) };
                 // SAFETY: inside the section; `a` is alive (just allocated).
-                ((), unsafe { v.array.store_in_section(m, a) })
+                unsafe { v.array.store_in_section(m, a) }
             });
         }
         crate::cycle::maybe_collect();
         v
     }
 
-    /// Runs a writer step inside a critical section and frees the root slot
-    /// it returns afterwards. Caller holds `lock`.
-    fn write<R>(&self, f: impl FnOnce(&Mutator) -> (R, Option<&'static AtomicUsize>)) -> R {
-        let (r, freed) = mutator::with_critical(f);
-        if let Some(s) = freed {
-            RootTable::unregister(s);
-        }
+    /// Runs a writer step inside a critical section. Caller holds `lock`.
+    fn write<R>(&self, f: impl FnOnce(&Mutator) -> R) -> R {
+        let r = mutator::with_critical(f);
+        mutator::retire_check();
         r
     }
 
@@ -130,25 +126,21 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         self.write(|m| {
             let len = self.len.load(Ordering::Relaxed);
             let mut a = self.array.target();
-            let mut freed = None;
             if len == elems(a).len() {
                 // SAFETY: inside `m`'s section.
-                let (na, f) = unsafe { self.grow(m, a, len) };
-                a = na;
-                freed = f;
+                a = unsafe { self.grow(m, a, len) };
             }
             let slot = &elems(a)[len];
             // SAFETY: inside our section.
             write_barrier(&mut unsafe { m.local() }.wbuf, 0, p);
             slot.store(p, Ordering::Release);
             self.len.store(len + 1, Ordering::Release);
-            ((), freed)
         })
     }
 
     /// Replaces the backing array by one of twice the capacity, copying the
     /// elements (bulk barrier).
-    unsafe fn grow(&self, m: &Mutator, old: usize, len: usize) -> (usize, Option<&'static AtomicUsize>) {
+    unsafe fn grow(&self, m: &Mutator, old: usize, len: usize) -> usize {
         let cap = (len * 2).max(4);
         // SAFETY: inside the section; the new array is rooted by the store
         // into `self.array` below before the section ends.
@@ -164,8 +156,8 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
             dst[i].store(v, Ordering::Relaxed);
         }
         // SAFETY: inside the section; `new` is alive.
-        let freed = unsafe { self.array.store_in_section(m, new) };
-        (new, freed)
+        unsafe { self.array.store_in_section(m, new) };
+        new
     }
 
     /// Removes and returns the last element.
@@ -174,7 +166,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         self.write(|m| {
             let len = self.len.load(Ordering::Relaxed);
             if len == 0 {
-                return (None, None);
+                return None;
             }
             let slot = &elems(self.array.target())[len - 1];
             let p = slot.load(Ordering::Acquire);
@@ -185,7 +177,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
             slot.store(0, Ordering::Release);
             self.len.store(len - 1, Ordering::Release);
             // SAFETY: a fresh root for a live object.
-            (Some(unsafe { Gc::from_parts(r, p) }), None)
+            Some(unsafe { Gc::from_parts(r, p) })
         })
     }
 
@@ -230,14 +222,14 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         let _w = self.lock.lock();
         self.write(|m| {
             if i >= self.len.load(Ordering::Relaxed) {
-                return (false, None);
+                return false;
             }
             let slot = &elems(self.array.target())[i];
             let old = slot.load(Ordering::Acquire);
             // SAFETY: inside our section.
             write_barrier(&mut unsafe { m.local() }.wbuf, old, p);
             slot.store(p, Ordering::Release);
-            (true, None)
+            true
         })
     }
 
@@ -256,7 +248,6 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
                 }
                 self.len.store(n, Ordering::Release);
             }
-            ((), None)
         })
     }
 
@@ -266,7 +257,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         self.write(|m| {
             self.len.store(0, Ordering::Release);
             // SAFETY: inside the section; storing null.
-            ((), unsafe { self.array.store_in_section(m, 0) })
+            unsafe { self.array.store_in_section(m, 0) }
         })
     }
 
@@ -296,7 +287,6 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
                 slot.store(0, Ordering::Release);
             }
             self.len.store(j, Ordering::Release);
-            ((), None)
         });
     }
 
