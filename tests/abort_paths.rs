@@ -1,0 +1,67 @@
+//! Rows 17 and 18 of docs/pointer-model.md: a panic inside `trace` during
+//! adoption, or inside drop glue at sweep, aborts the process with a clear
+//! message instead of unwinding through a half-built or half-swept heap.
+//! Each scenario runs in a child process (this test binary re-executed).
+
+use std::process::Command;
+use tricolor_gc::{Gc, Member, PointerMap, Trace, TraceLayout, Tracer};
+
+const SCENARIO: &str = "TRICOLOR_ABORT_SCENARIO";
+
+struct PanicsInTrace {
+    _kids: Vec<Member<PanicsInTrace>>,
+}
+// SAFETY: deliberately broken for the test: panics instead of tracing.
+unsafe impl Trace for PanicsInTrace {
+    fn trace(&self, _: &mut Tracer<'_>) {
+        panic!("trace panicked");
+    }
+}
+// SAFETY: has pointers; no fixed map, so adoption calls `trace`.
+unsafe impl TraceLayout for PanicsInTrace {
+    const NO_POINTERS: bool = false;
+    const POINTER_MAP: PointerMap = PointerMap::OPAQUE;
+}
+
+#[derive(Trace)]
+#[trace(no_pointers)]
+struct PanicsInDrop(u8);
+impl Drop for PanicsInDrop {
+    fn drop(&mut self) {
+        panic!("drop panicked");
+    }
+}
+
+fn run_child(name: &str) -> (Option<i32>, String) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(SCENARIO, name)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn assert_aborted(name: &str, message: &str) {
+    let (code, stderr) = run_child(name);
+    assert_eq!(code, None, "child exited normally instead of aborting; stderr:\n{stderr}");
+    assert!(stderr.contains(message), "missing message {message:?} in:\n{stderr}");
+}
+
+#[test]
+fn panic_in_trace_during_adoption_aborts() {
+    if std::env::var_os(SCENARIO).is_some() {
+        let _ = Gc::new(PanicsInTrace { _kids: Vec::new() });
+        return;
+    }
+    assert_aborted("panic_in_trace_during_adoption_aborts", "panic in Trace::trace during adoption");
+}
+
+#[test]
+fn panic_in_drop_glue_at_sweep_aborts() {
+    if std::env::var_os(SCENARIO).is_some() {
+        drop(Gc::new(PanicsInDrop(1)));
+        tricolor_gc::collect();
+        return;
+    }
+    assert_aborted("panic_in_drop_glue_at_sweep_aborts", "panic while running the drop glue of");
+}
