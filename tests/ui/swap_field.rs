@@ -11,6 +11,5 @@ fn main() {
     let a = Gc::new(Node { next: Member::null() });
     let b = Gc::new(Node { next: Member::null() });
     std::mem::swap(&mut a.next, &mut b.next);
-    let _taken = std::mem::take(&mut *Gc::new(Node { next: Member::null() }));
     let _moved: Member<Node> = a.next;
 }
