@@ -15,6 +15,9 @@ use tricolor_gc::{Gc, Member, Trace};
 
 const FIELDS: usize = 3;
 
+/// Object ids, unique across all models running in this process.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 fn dead_ids() -> &'static Mutex<HashSet<u64>> {
     static DEAD: OnceLock<Mutex<HashSet<u64>>> = OnceLock::new();
     DEAD.get_or_init(|| Mutex::new(HashSet::new()))
@@ -82,14 +85,12 @@ impl Model {
 fn run(seed: u64, ops: usize, collect_every: usize) -> usize {
     let mut rng = Rng(seed | 1);
     let mut m = Model::default();
-    let mut next_id = 1_000_000 * (seed % 1000) + 1;
     let mut collections = 0;
     for op in 0..ops {
         match rng.below(100) {
             // allocate, with edges to up to FIELDS random roots
             0..=34 => {
-                let id = next_id;
-                next_id += 1;
+                let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let mut model_edges = [None; FIELDS];
                 let edges: [Member<Obj>; FIELDS] = std::array::from_fn(|k| {
                     if !m.roots.is_empty() && rng.below(2) == 0 {
@@ -191,22 +192,35 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|s| s.parse().ok())
 }
 
-#[test]
-fn differential_against_reference_graph() {
+fn differential(default_threads: u64, default_ops: u64) {
     // Verify every cycle's marking with the checkmark pass unless the caller
-    // chose GODEBUG itself. This test binary has one test, so nothing has
-    // read the environment yet.
+    // chose GODEBUG itself. Set before any GC use in this process (both tests
+    // set the same value, so their order does not matter).
     if std::env::var_os("GODEBUG").is_none() {
         std::env::set_var("GODEBUG", "gccheckmark=1");
     }
-    let ops = env_u64("TRICOLOR_DIFF_OPS").unwrap_or(100_000) as usize;
-    let threads = env_u64("TRICOLOR_DIFF_THREADS").unwrap_or(1) as usize;
+    let ops = env_u64("TRICOLOR_DIFF_OPS").unwrap_or(default_ops) as usize;
+    let threads = env_u64("TRICOLOR_DIFF_THREADS").unwrap_or(default_threads) as usize;
     let seed = env_u64("TRICOLOR_DIFF_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
     });
     eprintln!("differential: seed {seed} (replay with TRICOLOR_DIFF_SEED={seed}), {ops} ops x {threads} threads");
-    let handles: Vec<_> =
-        (0..threads as u64).map(|t| std::thread::spawn(move || run(seed.wrapping_add(t * 7919), ops, 2000))).collect();
+    let handles: Vec<_> = (0..threads as u64)
+        .map(|t| std::thread::spawn(move || run(seed.wrapping_add(t * 7919), ops, 2000)))
+        .collect();
     let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
     assert!(total > 0);
+}
+
+/// 10^5 operations on one thread (the core issue's bar).
+#[test]
+fn differential_against_reference_graph() {
+    differential(1, 100_000);
+}
+
+/// Four threads, each with its own model, sharing one heap: collections
+/// started by one thread stop the others mid-operation.
+#[test]
+fn differential_four_threads() {
+    differential(4, 50_000);
 }

@@ -118,7 +118,7 @@ struct Adopt<'a> {
 }
 
 impl SlotVisitor for Adopt<'_> {
-    #[inline]
+    #[inline(always)]
     fn visit(&mut self, slot: &AtomicUsize) {
         let w = slot.load(Ordering::Relaxed);
         if w & 1 == 0 {
@@ -157,6 +157,7 @@ impl Drop for AbortOnUnwind {
 /// # Safety
 /// `m` is the caller's mutator, inside a critical section; `p` is a new
 /// object of type `info` not yet visible to anyone else.
+#[inline(always)]
 unsafe fn adopt(m: &Mutator, p: usize, info: &'static TypeInfo) {
     if info.no_pointers {
         return;
