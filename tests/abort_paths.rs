@@ -1,7 +1,9 @@
 //! Rows 17 and 18 of docs/pointer-model.md: a panic inside `trace` during
 //! adoption, or inside drop glue at sweep, aborts the process with a clear
-//! message instead of unwinding through a half-built or half-swept heap.
-//! Each scenario runs in a child process (this test binary re-executed).
+//! message instead of unwinding through a half-built or half-swept heap; and
+//! heap exhaustion fails with a clear "out of memory" message, never silent
+//! corruption. Each scenario runs in a child process (this test binary
+//! re-executed).
 
 use std::process::Command;
 use tricolor_gc::{Gc, Member, PointerMap, Trace, TraceLayout, Tracer};
@@ -64,4 +66,20 @@ fn panic_in_drop_glue_at_sweep_aborts() {
         return;
     }
     assert_aborted("panic_in_drop_glue_at_sweep_aborts", "panic while running the drop glue of");
+}
+
+#[test]
+fn heap_exhaustion_fails_with_a_clear_message() {
+    if std::env::var_os(SCENARIO).is_some() {
+        // Cap the address space, then keep allocating live 1 MiB objects
+        // until the OS refuses another arena.
+        let limit = libc::rlimit { rlim_cur: 1 << 30, rlim_max: 1 << 30 };
+        // SAFETY: setrlimit with a valid struct; affects only this child.
+        unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) };
+        let mut keep = Vec::new();
+        loop {
+            keep.push(Gc::from_vec(vec![7u8; 1 << 20]));
+        }
+    }
+    assert_aborted("heap_exhaustion_fails_with_a_clear_message", "out of memory");
 }
