@@ -14,6 +14,7 @@
 
 use super::work::{GcWork, WorkLists};
 use crate::heap::arena::span_of;
+use crate::heap::span::Span;
 use crate::heap::object::{self, header, info_of};
 use crate::trace::tracer::SlotVisitor;
 use crate::trace::Tracer;
@@ -33,12 +34,23 @@ pub struct Marker<'a> {
     pub objects_marked: u64,
     /// Bytes of objects this marker scanned (Go: `heapScanWork`).
     pub scan_work: u64,
+    /// The span of the last shaded object and its bounds: objects allocated
+    /// together point to each other, so the next one is often in it and the
+    /// arena-index walk is skipped.
+    last: (*const Span, usize, usize),
 }
 
 impl<'a> Marker<'a> {
     /// A marker feeding `lists`.
     pub fn new(lists: &'a WorkLists) -> Marker<'a> {
-        Marker { gcw: GcWork::default(), lists, bytes_marked: 0, objects_marked: 0, scan_work: 0 }
+        Marker {
+            gcw: GcWork::default(),
+            lists,
+            bytes_marked: 0,
+            objects_marked: 0,
+            scan_work: 0,
+            last: (core::ptr::null(), 0, 0),
+        }
     }
 
     /// A marker that adopts an existing work cache.
@@ -49,11 +61,20 @@ impl<'a> Marker<'a> {
     /// Greys the object at `p` (Go: `greyobject`).
     #[inline]
     pub fn shade(&mut self, p: usize) {
-        let s = span_of(p);
-        if s.is_null() {
-            debug_assert!(false, "shade of {p:#x}, which is not in the GC heap");
-            return;
-        }
+        let (last, lo, hi) = self.last;
+        let s = if p >= lo && p < hi {
+            last
+        } else {
+            let s = span_of(p);
+            if s.is_null() {
+                debug_assert!(false, "shade of {p:#x}, which is not in the GC heap");
+                return;
+            }
+            // SAFETY: the index maps heap pages to live spans.
+            let span = unsafe { &*s };
+            self.last = (s, span.base, span.limit());
+            s
+        };
         // SAFETY: the index maps heap pages to live spans.
         let span = unsafe { &*s };
         let idx = span.obj_index(p);
