@@ -9,7 +9,7 @@
 //! is allocated, its span's `has_drops` is set if the type has drop glue, and
 //! its contents are uninitialised except that no other thread can reach it.
 
-use crate::heap::object::{header_offset, slot_size, TypeInfo};
+use crate::heap::object::{header_offset, slot_size, TypeInfo, LARGE};
 use crate::heap::size_class::{size_to_class, SpanClass, MAX_SMALL_SIZE, PAGE_SIZE};
 use crate::heap::{heap, span::Span};
 use crate::mark;
@@ -27,13 +27,28 @@ pub const MAX_ALIGN: usize = PAGE_SIZE;
 /// section.
 #[inline]
 pub unsafe fn mallocgc(m: &Mutator, info: &'static TypeInfo, payload: usize) -> usize {
+    let size = slot_size(payload, info.align, info.is_slice);
+    let spc = if size <= MAX_SMALL_SIZE && info.align <= 16 {
+        SpanClass::new(size_to_class(size), info.no_pointers).0
+    } else {
+        LARGE
+    };
+    // SAFETY: forwarded contract.
+    unsafe { mallocgc_class(m, info, spc, payload) }
+}
+
+/// `mallocgc` with the span class already known (`LARGE` for a large span),
+/// as `Gc::new` knows it at compile time.
+///
+/// # Safety
+/// As `mallocgc`; `spc` is the span class `mallocgc` would compute.
+#[inline(always)]
+pub unsafe fn mallocgc_class(m: &Mutator, info: &'static TypeInfo, spc: u8, payload: usize) -> usize {
     // SAFETY: inside our own critical section.
     let local = unsafe { m.local() };
-    let size = slot_size(payload, info.align, info.is_slice);
-    let (slot, span): (usize, &Span) = if size <= MAX_SMALL_SIZE && info.align <= 16 {
-        let spc = SpanClass::new(size_to_class(size), info.no_pointers);
+    let (slot, span): (usize, &Span) = if spc != LARGE {
         // SAFETY: the cache is ours inside the section.
-        unsafe { local.cache.alloc(heap(), spc, &mut local.drops) }
+        unsafe { local.cache.alloc(heap(), SpanClass(spc), &mut local.drops) }
     } else {
         alloc_large(info, payload)
     };
@@ -65,4 +80,35 @@ fn alloc_large(info: &'static TypeInfo, payload: usize) -> (usize, &'static Span
         .checked_add(payload)
         .unwrap_or_else(|| crate::heap::out_of_memory((info.name)(), "size overflows usize"));
     heap().alloc_large(total.div_ceil(PAGE_SIZE), info.no_pointers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::object::HasTypeInfo;
+    use crate::trace::TraceLayout;
+
+    fn computed<T: TraceLayout>() -> u8 {
+        let info = T::INFO;
+        let size = slot_size(info.size, info.align, false);
+        if size <= MAX_SMALL_SIZE && info.align <= 16 {
+            SpanClass::new(size_to_class(size), info.no_pointers).0
+        } else {
+            LARGE
+        }
+    }
+
+    /// The compile-time span class agrees with the run-time computation.
+    #[test]
+    fn const_span_class_matches_mallocgc() {
+        assert_eq!(<u8 as HasTypeInfo>::SPAN_CLASS, computed::<u8>());
+        assert_eq!(<() as HasTypeInfo>::SPAN_CLASS, computed::<()>());
+        assert_eq!(<u128 as HasTypeInfo>::SPAN_CLASS, computed::<u128>());
+        assert_eq!(<[u64; 2] as HasTypeInfo>::SPAN_CLASS, computed::<[u64; 2]>());
+        assert_eq!(<[u8; 1017] as HasTypeInfo>::SPAN_CLASS, computed::<[u8; 1017]>());
+        assert_eq!(<[u8; 40_000] as HasTypeInfo>::SPAN_CLASS, LARGE);
+        assert_eq!(<crate::Member<u64> as HasTypeInfo>::SPAN_CLASS, computed::<crate::Member<u64>>());
+        // A zero-sized type still gets a distinct 8-byte slot (class 1).
+        assert_eq!(SpanClass(<() as HasTypeInfo>::SPAN_CLASS).size_class(), 1);
+    }
 }

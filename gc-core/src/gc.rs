@@ -16,7 +16,7 @@
 //!   argument).
 //! * Objects are `Send + Sync + 'static`, so `Gc<T>` is always `Send + Sync`.
 
-use crate::alloc::mallocgc;
+use crate::alloc::{mallocgc, mallocgc_class};
 use crate::cycle;
 use crate::heap::object::{self, HasTypeInfo, TypeInfo};
 use crate::mark;
@@ -195,7 +195,7 @@ impl<T: TraceLayout + Send + Sync + 'static> Gc<T> {
         let (slot, p) = mutator::with_critical(move |m| {
             // SAFETY: we are `m`'s owner inside its critical section.
             unsafe {
-                let slot = mallocgc(m, info, core::mem::size_of::<T>());
+                let slot = mallocgc_class(m, info, <T as HasTypeInfo>::SPAN_CLASS, core::mem::size_of::<T>());
                 let p = object::object_of(slot, info);
                 core::ptr::write(p as *mut T, value);
                 object::init_header(slot, info, 1);

@@ -87,9 +87,24 @@ pub trait HasTypeInfo {
     const INFO: &'static TypeInfo;
     /// Descriptor of a slice object `[Self]`.
     const SLICE_INFO: &'static TypeInfo;
+    /// The span class of a single object of this type, or `LARGE` if it needs
+    /// a span of its own; computed at compile time so `Gc::new` does no size
+    /// class lookup.
+    const SPAN_CLASS: u8;
 }
 
+/// `HasTypeInfo::SPAN_CLASS` for objects that take a large span.
+pub const LARGE: u8 = u8::MAX;
+
 impl<T: TraceLayout> HasTypeInfo for T {
+    const SPAN_CLASS: u8 = {
+        let size = slot_size(size_of::<T>(), align_of::<T>(), false);
+        if size <= crate::heap::size_class::MAX_SMALL_SIZE && align_of::<T>() <= 16 {
+            crate::heap::size_class::SpanClass::new(crate::heap::size_class::size_to_class(size), T::NO_POINTERS).0
+        } else {
+            LARGE
+        }
+    };
     const INFO: &'static TypeInfo = &TypeInfo {
         size: size_of::<T>(),
         align: align_of::<T>(),
