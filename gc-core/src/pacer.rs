@@ -21,8 +21,9 @@ static GC_PERCENT: AtomicI64 = AtomicI64::new(i64::MIN);
 static MEMORY_LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
 /// Live heap bytes after the last mark (Go: `heapMarked`).
 static HEAP_MARKED: AtomicU64 = AtomicU64::new(0);
-/// Bytes of heap_live at which the next cycle starts.
-static TRIGGER: AtomicU64 = AtomicU64::new(HEAP_MINIMUM);
+/// Bytes of heap_live at which the next cycle starts; 0 until the
+/// environment has been read (see `should_trigger_slow`).
+static TRIGGER: AtomicU64 = AtomicU64::new(0);
 
 fn init() {
     if GC_PERCENT.load(Ordering::Acquire) == i64::MIN {
@@ -125,7 +126,16 @@ pub fn heap_marked() -> u64 {
 #[inline]
 pub fn should_trigger(heap_live: isize) -> bool {
     let t = TRIGGER.load(Ordering::Relaxed);
-    heap_live >= 0 && heap_live as u64 >= t && t != u64::MAX
+    heap_live >= 0 && heap_live as u64 >= t && should_trigger_slow(heap_live as u64)
+}
+
+/// Confirms a trigger, reading the environment first if nothing has yet
+/// (`TRIGGER` starts at 0 so the first check always lands here).
+#[cold]
+fn should_trigger_slow(heap_live: u64) -> bool {
+    init();
+    let t = TRIGGER.load(Ordering::Acquire);
+    t != u64::MAX && heap_live >= t
 }
 
 #[cfg(test)]

@@ -1,0 +1,71 @@
+//! GOGC / GODEBUG as a user sets them: each case runs this test binary again
+//! as a child process with the variable set (the configuration is read once
+//! per process).
+
+use std::process::Command;
+use tricolor_gc::{mem_stats, Gc, Member, Trace};
+
+const CHILD: &str = "TRICOLOR_ENV_CHILD";
+
+#[derive(Trace)]
+struct Node {
+    next: Member<Node>,
+    _pad: [u64; 4],
+}
+
+fn churn() -> u64 {
+    for _ in 0..300_000 {
+        let _ = Gc::new(Node { next: Member::null(), _pad: [0; 4] });
+    }
+    mem_stats().num_gc
+}
+
+fn child(test: &str, env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.args([test, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD, "1");
+    c.env_remove("GOGC").env_remove("GODEBUG");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn gogc_off_disables_collection_by_allocation() {
+    if std::env::var_os(CHILD).is_some() {
+        println!("cycles={}", churn());
+        return;
+    }
+    let (ok, out, err) = child("gogc_off_disables_collection_by_allocation", &[("GOGC", "off")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("cycles=0"), "GOGC=off still collected: {out}");
+    let (ok, out, err) = child("gogc_off_disables_collection_by_allocation", &[("GOGC", "100")]);
+    assert!(ok, "{err}");
+    assert!(!out.contains("cycles=0"), "GOGC=100 never collected: {out}");
+}
+
+#[test]
+fn bad_gogc_warns_once_and_uses_the_default() {
+    if std::env::var_os(CHILD).is_some() {
+        println!("cycles={}", churn());
+        return;
+    }
+    let (ok, out, err) = child("bad_gogc_warns_once_and_uses_the_default", &[("GOGC", "lots")]);
+    assert!(ok, "{err}");
+    assert_eq!(err.matches("GOGC=\"lots\"").count(), 1, "exactly one warning: {err}");
+    assert!(!out.contains("cycles=0"), "the default (100) collects: {out}");
+}
+
+#[test]
+fn gctrace_prints_a_line_per_cycle() {
+    if std::env::var_os(CHILD).is_some() {
+        churn();
+        tricolor_gc::collect();
+        return;
+    }
+    let (ok, _, err) = child("gctrace_prints_a_line_per_cycle", &[("GODEBUG", "gctrace=1")]);
+    assert!(ok, "{err}");
+    assert!(err.lines().any(|l| l.starts_with("gc 1 @") && l.contains("MB goal")), "{err}");
+    assert!(err.lines().any(|l| l.ends_with("(forced)")), "collect() is marked forced: {err}");
+}
