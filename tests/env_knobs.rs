@@ -69,3 +69,16 @@ fn gctrace_prints_a_line_per_cycle() {
     assert!(err.lines().any(|l| l.starts_with("gc 1 @") && l.contains("MB goal")), "{err}");
     assert!(err.lines().any(|l| l.ends_with("(forced)")), "collect() is marked forced: {err}");
 }
+
+#[test]
+fn gomemlimit_collects_even_with_gogc_off() {
+    if std::env::var_os(CHILD).is_some() {
+        println!("cycles={} limit={}", churn(), tricolor_gc::set_memory_limit(-1));
+        return;
+    }
+    let (ok, out, err) =
+        child("gomemlimit_collects_even_with_gogc_off", &[("GOGC", "off"), ("GOMEMLIMIT", "16MiB")]);
+    assert!(ok, "{err}");
+    assert!(!out.contains("cycles=0"), "the memory limit never triggered a cycle: {out}");
+    assert!(out.contains(&format!("limit={}", 16 << 20)), "{out}");
+}
