@@ -147,8 +147,10 @@ impl<T: ?Sized + GcPointee> Member<T> {
 
     fn store(&self, new: usize) {
         // SAFETY: `with_critical` gives us our own mutator inside a section.
-        mutator::with_critical(|m| unsafe { self.store_in_section(m, new) });
-        mutator::retire_check();
+        let retired = mutator::with_critical(|m| unsafe { self.store_in_section(m, new) });
+        if retired {
+            mutator::retire_check();
+        }
     }
 
     /// Stores the object address `new` (0 for null) with the barrier.
@@ -161,16 +163,19 @@ impl<T: ?Sized + GcPointee> Member<T> {
     /// slot is never reused — possibly for an object of another type — under
     /// a reader.
     ///
+    /// Returns true if a slot was retired.
+    ///
     /// # Safety
     /// `m` is the caller's mutator, inside a critical section, and `new` is
     /// 0 or an object kept alive by the caller.
-    pub(crate) unsafe fn store_in_section(&self, m: &Mutator, new: usize) {
+    pub(crate) unsafe fn store_in_section(&self, m: &Mutator, new: usize) -> bool {
         let w = self.word.load(Ordering::Acquire);
         if w & 1 == 0 {
             // Adopted: barrier, then store (Go: gcWriteBarrier).
             // SAFETY: inside our section.
             write_barrier(&mut unsafe { m.local() }.wbuf, w, new);
             self.word.store(new, Ordering::Release);
+            false
         } else {
             let fresh = if new == 0 {
                 PENDING_NULL
@@ -183,6 +188,7 @@ impl<T: ?Sized + GcPointee> Member<T> {
                 // SAFETY: inside our section.
                 unsafe { m.local() }.retired.push(slot_of(old));
             }
+            old != PENDING_NULL
         }
     }
 

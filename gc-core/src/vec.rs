@@ -89,7 +89,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
                 // the store below before the section ends.
                 let a = unsafe { new_member_array::<T>(m, cap) };
                 // SAFETY: inside the section; `a` is alive (just allocated).
-                unsafe { v.array.store_in_section(m, a) }
+                unsafe { v.array.store_in_section(m, a) };
             });
         }
         crate::cycle::maybe_collect();
@@ -257,7 +257,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         self.write(|m| {
             self.len.store(0, Ordering::Release);
             // SAFETY: inside the section; storing null.
-            unsafe { self.array.store_in_section(m, 0) }
+            unsafe { self.array.store_in_section(m, 0) };
         })
     }
 
