@@ -7,6 +7,10 @@
 //! `n N, check C` and the ns per allocation of each size, then the RESULT line
 //! with the collector's stop-the-world pauses and `ns_per_alloc_16/64/256`.
 
+#[path = "common/mod.rs"]
+mod common;
+use common::result;
+
 use std::time::Instant;
 use tricolor_gc::Gc;
 
@@ -37,20 +41,4 @@ fn main() {
     println!("16B {ns16:.2} ns/alloc, 64B {ns64:.2} ns/alloc, 256B {ns256:.2} ns/alloc");
     let extra = format!(" ns_per_alloc_16={ns16:.3} ns_per_alloc_64={ns64:.3} ns_per_alloc_256={ns256:.3}");
     result("allocmicro", start, &extra);
-}
-
-/// Prints the harness's RESULT line: wall time, then max and p99 of the
-/// collector's stop-the-world pauses (p99 over the last 256 recorded).
-fn result(workload: &str, start: Instant, extra: &str) {
-    let wall_ms = start.elapsed().as_secs_f64() * 1e3;
-    let s = tricolor_gc::mem_stats();
-    let mut p: Vec<f64> = s.pauses.iter().map(|d| d.as_secs_f64() * 1e6).collect();
-    p.sort_by(f64::total_cmp);
-    let p99 = p.get(((p.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0);
-    println!(
-        "RESULT system=tricolor workload={workload} wall_ms={wall_ms:.3} max_pause_us={:.3} p99_pause_us={p99:.3} gc_pauses={} gcs={}{extra}",
-        s.pause_max.as_secs_f64() * 1e6,
-        s.num_gc,
-        s.num_gc,
-    );
 }

@@ -1,8 +1,12 @@
 //! The Benchmarks Game's binary-trees on the tricolor-gc heap.
 //!
 //! Usage: `cargo run --release --example binary_trees -- [depth]` (default 21).
-//! Output lines are exactly the Benchmarks Game's; the last line of stderr
-//! reports collector figures (cycles, max pause, root operations per node).
+//! Output lines are exactly the Benchmarks Game's; a final RESULT line
+//! reports collector figures (cycles, max and p99 pause, total pause).
+
+#[path = "common/mod.rs"]
+mod common;
+use common::result;
 
 use std::time::Instant;
 use tricolor_gc::{Gc, Member, Trace};
@@ -49,22 +53,13 @@ fn main() {
     }
     println!("long lived tree of depth {max_depth}\t check: {}", check(&long_lived));
 
-    let wall = start.elapsed();
     let s = tricolor_gc::mem_stats();
-    let p99 = {
-        let mut p: Vec<_> = s.pauses.iter().map(|d| d.as_micros() as f64).collect();
-        p.sort_by(|a, b| a.total_cmp(b));
-        p.get(((p.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
-    };
-    println!(
-        "RESULT system=tricolor-gc workload=binary-trees wall_ms={:.1} max_pause_us={:.1} p99_pause_us={:.1} pause_total_ms={:.1} gc_cycles={} heap_sys_mib={} mallocs={} fence={}",
-        wall.as_secs_f64() * 1e3,
-        s.pause_max.as_secs_f64() * 1e6,
-        p99,
+    let extra = format!(
+        " pause_total_ms={:.1} heap_sys_mib={} mallocs={} fence={}",
         s.pause_total.as_secs_f64() * 1e3,
-        s.num_gc,
         s.heap_sys >> 20,
         s.mallocs,
         if s.asymmetric_fence { "membarrier" } else { "seqcst" },
     );
+    result("binarytrees", start, &extra);
 }

@@ -9,6 +9,10 @@
 //! like the peers, then the harness's `RESULT system=tricolor workload=gcbench …`
 //! line with the collector's stop-the-world pauses.
 
+#[path = "common/mod.rs"]
+mod common;
+use common::result;
+
 use std::time::Instant;
 use tricolor_gc::{Gc, Member, Trace};
 
@@ -93,20 +97,4 @@ fn main() {
     }
     println!("Completed in {:.1} msec", ms(start));
     result("gcbench", start, "");
-}
-
-/// Prints the harness's RESULT line: wall time, then max and p99 of the
-/// collector's stop-the-world pauses (p99 over the last 256 recorded).
-fn result(workload: &str, start: Instant, extra: &str) {
-    let wall_ms = start.elapsed().as_secs_f64() * 1e3;
-    let s = tricolor_gc::mem_stats();
-    let mut p: Vec<f64> = s.pauses.iter().map(|d| d.as_secs_f64() * 1e6).collect();
-    p.sort_by(f64::total_cmp);
-    let p99 = p.get(((p.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0);
-    println!(
-        "RESULT system=tricolor workload={workload} wall_ms={wall_ms:.3} max_pause_us={:.3} p99_pause_us={p99:.3} gc_pauses={} gcs={}{extra}",
-        s.pause_max.as_secs_f64() * 1e6,
-        s.num_gc,
-        s.num_gc,
-    );
 }

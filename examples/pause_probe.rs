@@ -10,6 +10,10 @@
 //! collector's stop-the-world pauses and `max_gap_us` / `p99_gap_us`, the
 //! largest gaps between consecutive iterations seen by the mutator.
 
+#[path = "common/mod.rs"]
+mod common;
+use common::result;
+
 use std::time::Instant;
 use tricolor_gc::{Gc, Member, Trace};
 
@@ -60,20 +64,4 @@ fn main() {
     let p99 = gaps.get(((iters as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied();
     let us = |v: Option<u64>| v.map_or("n/a".to_string(), |n| format!("{:.3}", n as f64 / 1e3));
     result("pauseprobe", start, &format!(" max_gap_us={} p99_gap_us={}", us(gaps.last().copied()), us(p99)));
-}
-
-/// Prints the harness's RESULT line: wall time, then max and p99 of the
-/// collector's stop-the-world pauses (p99 over the last 256 recorded).
-fn result(workload: &str, start: Instant, extra: &str) {
-    let wall_ms = start.elapsed().as_secs_f64() * 1e3;
-    let s = tricolor_gc::mem_stats();
-    let mut p: Vec<f64> = s.pauses.iter().map(|d| d.as_secs_f64() * 1e6).collect();
-    p.sort_by(f64::total_cmp);
-    let p99 = p.get(((p.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0);
-    println!(
-        "RESULT system=tricolor workload={workload} wall_ms={wall_ms:.3} max_pause_us={:.3} p99_pause_us={p99:.3} gc_pauses={} gcs={}{extra}",
-        s.pause_max.as_secs_f64() * 1e6,
-        s.num_gc,
-        s.num_gc,
-    );
 }

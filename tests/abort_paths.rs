@@ -27,7 +27,7 @@ unsafe impl TraceLayout for PanicsInTrace {
 
 #[derive(Trace)]
 #[trace(no_pointers)]
-struct PanicsInDrop(u8);
+struct PanicsInDrop(#[allow(dead_code)] u8);
 impl Drop for PanicsInDrop {
     fn drop(&mut self) {
         panic!("drop panicked");
