@@ -205,9 +205,8 @@ fn differential(default_threads: u64, default_ops: u64) {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
     });
     eprintln!("differential: seed {seed} (replay with TRICOLOR_DIFF_SEED={seed}), {ops} ops x {threads} threads");
-    let handles: Vec<_> = (0..threads as u64)
-        .map(|t| std::thread::spawn(move || run(seed.wrapping_add(t * 7919), ops, 2000)))
-        .collect();
+    let handles: Vec<_> =
+        (0..threads as u64).map(|t| std::thread::spawn(move || run(seed.wrapping_add(t * 7919), ops, 2000))).collect();
     let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
     assert!(total > 0);
 }

@@ -32,7 +32,11 @@ fn child(test: &str, env: &[(&str, &str)]) -> (bool, String, String) {
         c.env(k, v);
     }
     let out = c.output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -81,8 +85,7 @@ fn gomemlimit_collects_even_with_gogc_off() {
         println!("cycles={} limit={}", churn_n(1_000_000), tricolor_gc::set_memory_limit(-1));
         return;
     }
-    let (ok, out, err) =
-        child("gomemlimit_collects_even_with_gogc_off", &[("GOGC", "off"), ("GOMEMLIMIT", "16MiB")]);
+    let (ok, out, err) = child("gomemlimit_collects_even_with_gogc_off", &[("GOGC", "off"), ("GOMEMLIMIT", "16MiB")]);
     assert!(ok, "{err}");
     assert!(!out.contains("cycles=0"), "the memory limit never triggered a cycle: {out}");
     assert!(out.contains(&format!("limit={}", 16 << 20)), "{out}");

@@ -14,8 +14,8 @@
 
 use super::work::{GcWork, WorkLists};
 use crate::heap::arena::span_of;
-use crate::heap::span::Span;
 use crate::heap::object::{self, header, info_of};
+use crate::heap::span::Span;
 use crate::trace::tracer::SlotVisitor;
 use crate::trace::Tracer;
 use core::sync::atomic::{AtomicUsize, Ordering};
