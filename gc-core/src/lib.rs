@@ -53,6 +53,13 @@ pub fn collect() {
     cycle::collect()
 }
 
+/// Go's `debug.FreeOSMemory`: runs a full collection, then returns every
+/// free page of the heap to the OS. Returns the bytes released.
+pub fn free_os_memory() -> usize {
+    cycle::collect();
+    sweep::scavenge_to(0)
+}
+
 /// A preemption point for long loops that never allocate: lets a pending
 /// stop-the-world proceed and runs drop glue queued for this thread.
 pub fn safepoint() {

@@ -321,5 +321,23 @@ fn background_loop() {
             seen = *w;
         }
         finish_sweep(false);
+        scavenge();
     }
+}
+
+/// Returns free memory to the OS down to the heap goal plus 10 % (Go's
+/// scavenger retention), after a cycle's sweep freed its empty spans.
+fn scavenge() {
+    let goal = crate::pacer::goal();
+    if goal == u64::MAX {
+        return;
+    }
+    scavenge_to((goal + goal / 10) as usize);
+}
+
+/// Returns free pages to the OS until the heap retains at most `retain`
+/// bytes; returns the bytes released. The page lock is a leaf lock, taken
+/// here outside any critical section; a stop never waits on its holder.
+pub fn scavenge_to(retain: usize) -> usize {
+    heap().pages.lock().scavenge_to(retain)
 }

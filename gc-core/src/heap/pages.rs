@@ -9,10 +9,10 @@
 //! * `by_addr` and `by_size` describe the same set of ranges.
 //! * No two free ranges are adjacent (they are merged on free).
 //! * A free range never overlaps an in-use span.
-//! * Free ranges that stayed free across a collection are returned to the OS
-//!   with `madvise(MADV_DONTNEED)` by [`PageHeap::scavenge`] (Go's background
-//!   scavenger, done here at the end of each cycle); `released` records which
-//!   ranges are already returned, so a span built on them is known to be zero.
+//! * Free ranges are returned to the OS with `madvise(MADV_DONTNEED)` by
+//!   [`PageHeap::scavenge_to`] when the heap retains more than its goal plus
+//!   10 % (Go's background scavenger), called by the background sweeper once
+//!   a cycle's sweep is done; `released` records which ranges are returned.
 
 use super::arena::{self, ARENA_BYTES};
 use super::size_class::PAGE_SIZE;
@@ -106,6 +106,32 @@ impl PageHeap {
         released
     }
 
+    /// Returns free ranges to the OS, largest first, until the memory the
+    /// heap retains (in-use pages plus free pages not yet returned) is at most
+    /// `retain` bytes (Go's background scavenger goal, `gcPercentGoal` ×
+    /// 1.1). Returns the bytes released.
+    pub fn scavenge_to(&mut self, retain: usize) -> usize {
+        let free_unreleased: usize = self.by_addr.values().filter(|r| !r.released).map(|r| r.npages).sum();
+        let mut retained = (self.inuse_pages + free_unreleased) * PAGE_SIZE;
+        if retained <= retain {
+            return 0;
+        }
+        let mut released = 0;
+        let candidates: Vec<(usize, usize)> =
+            self.by_size.iter().rev().map(|&(n, b)| (n, b)).filter(|&(_, b)| !self.by_addr[&b].released).collect();
+        for (npages, base) in candidates {
+            if retained <= retain {
+                break;
+            }
+            arena::release_pages(base, npages * PAGE_SIZE);
+            self.by_addr.get_mut(&base).expect("listed range").released = true;
+            released += npages * PAGE_SIZE;
+            retained -= npages * PAGE_SIZE;
+        }
+        self.released_bytes += released;
+        released
+    }
+
     /// Free pages (Go: `HeapIdle` / 8 KiB).
     pub fn free_pages(&self) -> usize {
         self.by_addr.values().map(|r| r.npages).sum()
@@ -177,5 +203,34 @@ mod tests {
         assert_eq!(a % ARENA_BYTES, 0);
         assert!(h.sys_bytes >= pages * PAGE_SIZE);
         h.free(a, pages);
+    }
+}
+
+#[cfg(test)]
+mod scavenge_tests {
+    use super::*;
+
+    #[test]
+    fn scavenge_releases_largest_free_ranges_down_to_the_target() {
+        let mut h = PageHeap::default();
+        let a = h.alloc(100).unwrap();
+        let b = h.alloc(1).unwrap();
+        let c = h.alloc(50).unwrap();
+        let _d = h.alloc(1).unwrap();
+        // Reuse makes them unreleased; free two ranges.
+        h.free(a, 100);
+        h.free(c, 50);
+        let before = h.released_bytes;
+        // Retain in-use (2 pages) plus 60 free pages: releases the 100-page
+        // range only (the largest), which is enough... unless the arena tail
+        // is unreleased too; the target is met either way.
+        let retain = (2 + 60) * PAGE_SIZE;
+        let released = h.scavenge_to(retain);
+        assert!(released >= 100 * PAGE_SIZE);
+        assert_eq!(h.released_bytes, before + released);
+        let free_unreleased: usize = h.by_addr.values().filter(|r| !r.released).map(|r| r.npages).sum();
+        assert!((h.inuse_pages + free_unreleased) * PAGE_SIZE <= retain);
+        assert_eq!(h.scavenge_to(retain), 0, "nothing more to do");
+        let _ = b;
     }
 }
