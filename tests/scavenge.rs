@@ -16,11 +16,14 @@ fn free_memory_returns_to_the_os() {
     let spike: Vec<Gc<[u8]>> = (0..64).map(|_| Gc::from_vec(vec![1u8; 4 << 20])).collect();
     let high = rss_bytes();
     drop(spike);
-    let released = tricolor_gc::free_os_memory();
+    // The background sweeper's scavenger may release some of it first;
+    // `free_os_memory` releases whatever is left.
+    tricolor_gc::free_os_memory();
     collect();
-    let released = released + tricolor_gc::free_os_memory();
+    tricolor_gc::free_os_memory();
     let low = rss_bytes();
-    assert!(released >= 128 << 20, "released only {released} bytes");
-    assert!(mem_stats().heap_released >= 128 << 20);
+    let s = mem_stats();
+    assert!(s.heap_released >= 200 << 20, "released only {} bytes", s.heap_released);
+    assert_eq!(s.heap_idle, s.heap_released, "every free page was returned");
     assert!(low + (200 << 20) < high, "RSS {high} -> {low}");
 }
