@@ -6,7 +6,8 @@
 //! a time from mcentral refills, so this lock is off the allocation fast path.
 //!
 //! Invariants, under the lock:
-//! * `by_addr` and `by_size` describe the same set of ranges.
+//! * `by_addr` and `by_size[0] ∪ by_size[1]` describe the same set of
+//!   ranges; a range is in `by_size[1]` exactly when it is released.
 //! * No two free ranges are adjacent (they are merged on free).
 //! * A free range never overlaps an in-use span.
 //! * Free ranges are returned to the OS with `madvise(MADV_DONTNEED)` by
@@ -24,36 +25,47 @@ struct Range {
     npages: usize,
     /// True if its memory was returned to the OS (reads as zero).
     released: bool,
+    /// The scavenge epoch in which it last became free.
+    freed: u32,
 }
 
 /// Free page ranges of the whole heap.
 #[derive(Default)]
 pub struct PageHeap {
     by_addr: BTreeMap<usize, Range>,
-    by_size: BTreeSet<(usize, usize)>,
+    /// Best-fit indexes: `[0]` ranges still backed by memory, `[1]` ranges
+    /// returned to the OS. Allocation prefers backed ranges, so scavenged
+    /// pages are faulted back in only when nothing backed fits.
+    by_size: [BTreeSet<(usize, usize)>; 2],
     /// Bytes reserved from the OS (Go: `HeapSys`).
     pub sys_bytes: usize,
     /// Pages in in-use spans (Go: `HeapInuse` / 8 KiB).
     pub inuse_pages: usize,
     /// Bytes returned to the OS and not reused since (Go: `HeapReleased`).
     pub released_bytes: usize,
+    /// Scavenge epoch: advanced by each `scavenge_to`; only ranges free since
+    /// an earlier epoch are released, so pages that every cycle frees and
+    /// reuses are not returned and faulted back in over and over.
+    epoch: u32,
 }
 
 impl PageHeap {
     /// Allocates `npages` contiguous pages, growing the heap if needed.
     /// Returns the base address, or an error if the OS refuses memory.
     pub fn alloc(&mut self, npages: usize) -> Result<usize, String> {
-        let found = self.by_size.range((npages, 0)..).next().copied();
-        let (len, base) = match found {
+        let fit = |h: &Self| {
+            h.by_size[0].range((npages, 0)..).next().or_else(|| h.by_size[1].range((npages, 0)..).next()).copied()
+        };
+        let (len, base) = match fit(self) {
             Some(r) => r,
             None => {
                 self.grow(npages)?;
-                *self.by_size.range((npages, 0)..).next().expect("grown heap has room")
+                fit(self).expect("grown heap has room")
             }
         };
         let range = self.remove(base, len);
         if len > npages {
-            self.insert(base + npages * PAGE_SIZE, Range { npages: len - npages, released: range.released });
+            self.insert(base + npages * PAGE_SIZE, Range { npages: len - npages, ..range });
         }
         if range.released {
             self.released_bytes -= npages * PAGE_SIZE;
@@ -89,27 +101,14 @@ impl PageHeap {
         // A merged range is "not released" as a whole; its released parts stay
         // counted until the next scavenge re-releases the whole range.
         self.released_bytes -= released_pages * PAGE_SIZE;
-        self.insert(start, Range { npages: len, released: false });
-    }
-
-    /// Returns every free range of at least `min_pages` pages to the OS.
-    pub fn scavenge(&mut self, min_pages: usize) -> usize {
-        let mut released = 0;
-        for (&base, r) in self.by_addr.iter_mut() {
-            if !r.released && r.npages >= min_pages {
-                arena::release_pages(base, r.npages * PAGE_SIZE);
-                r.released = true;
-                released += r.npages * PAGE_SIZE;
-            }
-        }
-        self.released_bytes += released;
-        released
+        self.insert(start, Range { npages: len, released: false, freed: self.epoch });
     }
 
     /// Returns free ranges to the OS, largest first, until the memory the
     /// heap retains (in-use pages plus free pages not yet returned) is at most
     /// `retain` bytes (Go's background scavenger goal, `gcPercentGoal` ×
-    /// 1.1). Returns the bytes released.
+    /// 1.1). Ranges freed since the previous call are kept (they are likely
+    /// to be reused right away). Returns the bytes released.
     pub fn scavenge_to(&mut self, retain: usize) -> usize {
         let free_unreleased: usize = self.by_addr.values().filter(|r| !r.released).map(|r| r.npages).sum();
         let mut retained = (self.inuse_pages + free_unreleased) * PAGE_SIZE;
@@ -117,13 +116,17 @@ impl PageHeap {
             return 0;
         }
         let mut released = 0;
+        let epoch = self.epoch;
+        self.epoch = self.epoch.wrapping_add(1);
         let candidates: Vec<(usize, usize)> =
-            self.by_size.iter().rev().map(|&(n, b)| (n, b)).filter(|&(_, b)| !self.by_addr[&b].released).collect();
+            self.by_size[0].iter().rev().copied().filter(|&(_, b)| self.by_addr[&b].freed != epoch).collect();
         for (npages, base) in candidates {
             if retained <= retain {
                 break;
             }
             arena::release_pages(base, npages * PAGE_SIZE);
+            self.by_size[0].remove(&(npages, base));
+            self.by_size[1].insert((npages, base));
             self.by_addr.get_mut(&base).expect("listed range").released = true;
             released += npages * PAGE_SIZE;
             retained -= npages * PAGE_SIZE;
@@ -151,17 +154,18 @@ impl PageHeap {
 
     fn free_released(&mut self, base: usize, npages: usize) {
         self.inuse_pages -= npages;
-        self.insert(base, Range { npages, released: true });
+        self.insert(base, Range { npages, released: true, freed: self.epoch });
     }
 
     fn insert(&mut self, base: usize, r: Range) {
         self.by_addr.insert(base, r);
-        self.by_size.insert((r.npages, base));
+        self.by_size[r.released as usize].insert((r.npages, base));
     }
 
     fn remove(&mut self, base: usize, npages: usize) -> Range {
-        self.by_size.remove(&(npages, base));
-        self.by_addr.remove(&base).expect("free range present")
+        let r = self.by_addr.remove(&base).expect("free range present");
+        self.by_size[r.released as usize].remove(&(npages, base));
+        r
     }
 }
 
@@ -225,6 +229,7 @@ mod scavenge_tests {
         // range only (the largest), which is enough... unless the arena tail
         // is unreleased too; the target is met either way.
         let retain = (2 + 60) * PAGE_SIZE;
+        assert_eq!(h.scavenge_to(retain), 0, "ranges freed in this epoch are kept");
         let released = h.scavenge_to(retain);
         assert!(released >= 100 * PAGE_SIZE);
         assert_eq!(h.released_bytes, before + released);
