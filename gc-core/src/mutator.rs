@@ -101,7 +101,10 @@ impl Mutator {
     fn enter(&self) {
         self.state.store(INSIDE, Ordering::Relaxed);
         fence::light();
-        if STOP.load(Ordering::Relaxed) {
+        // Acquire: a mutator that reads the collector's final `false` must
+        // see everything the collector wrote during the stop (found by the
+        // loom handshake model; free on x86).
+        if STOP.load(Ordering::Acquire) {
             self.enter_slow();
         }
     }
@@ -114,7 +117,7 @@ impl Mutator {
             wait_for_resume();
             self.state.store(INSIDE, Ordering::Relaxed);
             fence::light();
-            if !STOP.load(Ordering::Relaxed) {
+            if !STOP.load(Ordering::Acquire) {
                 return;
             }
         }

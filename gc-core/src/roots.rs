@@ -21,6 +21,10 @@
 //! * When a thread exits, its segments pass to the fallback table (under the
 //!   registry lock, so never during a stop) and stay scanned; its local free
 //!   slots move to the segments' remote lists.
+//!
+//! Atomics, cells, the owner type and the current-owner lookup come from
+//! `super::sync` (std's, inlined away), so that loom can check this very file
+//! compiled against its own atomics (`sync.rs`, `tests/loom_roots.rs`).
 
 use super::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use super::sync::cell::{Cell, UnsafeCell};

@@ -6,11 +6,11 @@
 //!   `Owner` = `Mutator`, and the owner lookup is `mutator::current_ptr`. All
 //!   of it inlines away, so the crate's root tables are exactly as fast as if
 //!   they named `core` themselves.
-//! * Under `--cfg loom`, [`sync`](self::sync) is a second facade made of
+//! * Under `--cfg loom`, `sync` is a second facade made of
 //!   loom's atomics and cells, a tiny segment size and a model-controlled
-//!   current owner, and [`roots`](self::roots) is **the same `roots.rs`
+//!   current owner, and `roots` is **the same `roots.rs`
 //!   file** compiled against it (its `super::sync` is that facade). The loom
-//!   tests in `tests/loom_*.rs` drive it through [`model`](self::model):
+//!   tests in `tests/loom_*.rs` drive it through `model`:
 //!   loom checks the real code, not a copy.
 //!
 //! Why a second instance rather than switching this facade to loom under
@@ -74,6 +74,7 @@ pub(crate) const MODEL_SEGMENT_SLOTS: Option<usize> = None;
 /// The loom facade: what the model instance of `roots.rs` sees as
 /// `super::sync`.
 #[cfg(loom)]
+#[allow(clippy::module_inception)]
 pub mod sync {
     /// Loom's atomics.
     pub mod atomic {
@@ -113,6 +114,7 @@ pub mod sync {
 /// `roots.rs` compiled against the loom facade `sync` above (the same file
 /// as `crate::roots`).
 #[cfg(loom)]
+#[allow(clippy::duplicate_mod)]
 #[path = "roots.rs"]
 pub mod roots;
 

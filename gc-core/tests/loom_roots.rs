@@ -2,7 +2,7 @@
 //! loom's atomics with two slots per segment (`gc_core::sync::model`).
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gc-core --release --test loom_roots`
-//! (`LOOM_MAX_PREEMPTIONS=n` widens the search; default bound 3).
+//! (`LOOM_MAX_PREEMPTIONS=n` widens the search; default bound 4).
 //!
 //! The stop-the-world handshake is abstracted as a loom `Mutex` ("the
 //! world"): a registration is a critical section (holds it), a scan runs
@@ -32,9 +32,15 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
     // LOOM_MAX_PREEMPTIONS, read by Builder::new, overrides this.
     if b.preemption_bound.is_none() {
-        b.preemption_bound = Some(3);
+        b.preemption_bound = Some(4);
     }
-    b.check(f);
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let r = runs.clone();
+    b.check(move || {
+        r.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    eprintln!("loom: {} executions", runs.load(std::sync::atomic::Ordering::Relaxed));
 }
 
 fn reg(owner: &Owner, obj: usize) -> Slot {
