@@ -216,7 +216,10 @@ impl RootTable {
         // Retag first, so that frees racing with us go to remote lists.
         // SAFETY: the registry lock excludes a stop and the owner is exiting,
         // so no one else touches our segment list.
-        let segs = self.segments.with_mut(|p| core::mem::take(unsafe { &mut *p }));
+        let segs = self.segments.with_mut(|p| {
+            // SAFETY: as above: exclusive access to the segment list.
+            core::mem::take(unsafe { &mut *p })
+        });
         for &s in segs.iter() {
             // SAFETY: segments are never freed.
             unsafe { &*s }.owner.store(new_owner as *const Owner as *mut Owner, Ordering::Release);
@@ -258,6 +261,7 @@ impl RootTable {
     /// # Safety
     /// Quiescent table: no thread touches it meanwhile.
     pub unsafe fn audit(&self, owner: &Owner) -> Audit {
+        // SAFETY: the table is quiescent per the contract.
         let segs: Vec<*mut Segment> = self.segments.with(|p| unsafe { &*p }.clone());
         let is_slot = |a: usize| {
             segs.iter().any(|&s| {

@@ -117,6 +117,7 @@ impl World {
         self.enter(i, p);
         // SAFETY (of the model): exclusive per the protocol; loom checks it.
         self.heap[i].with_mut(|h| unsafe { *h += 1 });
+        // SAFETY (of the model): as above.
         let _ = self.local[i].with(|l| unsafe { *l });
         self.states[i].store(OUTSIDE, p.exit_store);
     }
@@ -132,8 +133,10 @@ impl World {
             }
         }
         // Stopped: read the heap, work on every mutator's local state.
+        // SAFETY (of the model): the world is stopped; loom checks it.
         let seen = self.heap.iter().map(|h| h.with(|h| unsafe { *h })).sum();
         for l in &self.local {
+            // SAFETY (of the model): as above.
             l.with_mut(|l| unsafe { *l += 1 });
         }
         // StoppedWorld::drop.
@@ -173,6 +176,7 @@ fn one_mutator(p: Protocol) {
         let seen = w.stop_the_world(p);
         assert!(seen <= 2);
         m.join().unwrap();
+        // SAFETY (of the model): every thread has been joined.
         assert_eq!(w.heap[0].with(|h| unsafe { *h }), 2);
     });
 }
