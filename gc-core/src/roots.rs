@@ -314,6 +314,7 @@ impl RootTable {
     /// # Safety
     /// No slot of the table is used afterwards.
     pub unsafe fn free_segments(&self) {
+        // SAFETY: per the contract nobody else uses the table.
         let segs = self.segments.with_mut(|p| core::mem::take(unsafe { &mut *p }));
         for s in segs {
             // SAFETY: allocated by `Segment::alloc` with this layout; the
