@@ -25,6 +25,27 @@ unsafe impl TraceLayout for PanicsInTrace {
     const POINTER_MAP: PointerMap = PointerMap::OPAQUE;
 }
 
+/// Traces normally until armed, then panics (so adoption succeeds and the
+/// marker hits the panic).
+struct PanicsWhenArmed {
+    kids: Vec<Member<PanicsWhenArmed>>,
+}
+static ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+// SAFETY: deliberately broken once armed: panics instead of tracing.
+unsafe impl Trace for PanicsWhenArmed {
+    fn trace(&self, t: &mut Tracer<'_>) {
+        if ARMED.load(std::sync::atomic::Ordering::Relaxed) {
+            panic!("trace panicked");
+        }
+        self.kids.trace(t);
+    }
+}
+// SAFETY: has pointers; no fixed map, so the marker calls `trace`.
+unsafe impl TraceLayout for PanicsWhenArmed {
+    const NO_POINTERS: bool = false;
+    const POINTER_MAP: PointerMap = PointerMap::OPAQUE;
+}
+
 #[derive(Trace)]
 #[trace(no_pointers)]
 struct PanicsInDrop(#[allow(dead_code)] u8);
@@ -56,6 +77,18 @@ fn panic_in_trace_during_adoption_aborts() {
         return;
     }
     assert_aborted("panic_in_trace_during_adoption_aborts", "panic in Trace::trace during adoption");
+}
+
+#[test]
+fn panic_in_trace_during_marking_aborts() {
+    if std::env::var_os(SCENARIO).is_some() {
+        let g = Gc::new(PanicsWhenArmed { kids: Vec::new() });
+        ARMED.store(true, std::sync::atomic::Ordering::Relaxed);
+        tricolor_gc::collect(); // the background marker scans `g`
+        drop(g);
+        return;
+    }
+    assert_aborted("panic_in_trace_during_marking_aborts", "panic in Trace::trace of");
 }
 
 #[test]

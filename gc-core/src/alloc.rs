@@ -3,7 +3,9 @@
 //! Small objects (slot ≤ 32 KiB, alignment ≤ 16) come from the mutator's span
 //! cache; others get a large span of their own. While the collector is in a
 //! mark phase the new object is allocated black (its mark bit set), so a
-//! cycle never frees an object allocated during it.
+//! cycle never frees an object allocated during it, and the mutator pays
+//! for the allocation with mark work when it is in assist debt
+//! (`mark/assist.rs`).
 //!
 //! Invariants: runs inside the caller's critical section; the returned slot
 //! is allocated, its span's `has_drops` is set if the type has drop glue, and
@@ -58,7 +60,14 @@ pub unsafe fn mallocgc_class(m: &Mutator, info: &'static TypeInfo, spc: u8, payl
     if mark::barrier_enabled() {
         // Allocate black (Go: `gcmarknewobject`).
         if !span.mark_bits.set(span.obj_index(slot)) {
-            crate::stats::add_marked(span.elemsize as u64, 1);
+            local.black_bytes += span.elemsize as u64;
+            local.black_objects += 1;
+        }
+        // Go: `deductAssistCredit`, then `gcAssistAlloc` when in debt.
+        local.assist_bytes -= span.elemsize as i64;
+        if local.assist_bytes < 0 && mark::phase() == mark::Phase::Mark {
+            let live = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
+            mark::assist::assist(&mut local.wbuf, &mut local.assist_bytes, live);
         }
     }
     local.cache.allocs += 1;

@@ -1,122 +1,275 @@
 //! The collection cycle: Go's four phases (mgc.go `gcStart`, `gcMarkDone`,
 //! `gcMarkTermination`, `gcSweep`).
 //!
-//! 1. **Sweep termination** (stop #1): the previous cycle's sweep is finished
-//!    before the stop, concurrently; inside it we only check it is done,
-//!    turn the barrier on and enter `Mark`. From here allocation is black.
-//! 2. **Mark**: roots (every mutator's root table, the fallback table, every
-//!    barrier buffer) are shaded and grey objects drained. In this version
-//!    marking runs inside the pause; it already uses the mark bits, work
-//!    buffers and phases that concurrent marking will use, and it never
-//!    recurses.
-//! 3. **Mark termination**: every mutator's barrier buffer is flushed and its
-//!    span cache released, `heap_live` becomes the marked bytes, the barrier
-//!    goes off, `sweepgen += 2`, the next goal is committed.
+//! 1. **Sweep termination** (stop #1, run by the thread that triggered the
+//!    cycle): the previous sweep was finished before the stop, concurrently;
+//!    inside it the retired root slots are freed, per-mutator assist state is
+//!    reset, the pacer starts the cycle and the barrier goes on (phase
+//!    `Mark`). From here allocation is black. The stop does O(mutators)
+//!    work.
+//! 2. **Concurrent mark**, on the background mark thread (Go:
+//!    `gcBgMarkWorker`) while the mutators run: it scans every root table
+//!    (they are read atomically, see `roots.rs`) and the weak cells, then
+//!    drains grey objects with Go's 25 % budget of markers; mutators in
+//!    assist debt help (`mark/assist.rs`), and their barrier buffers fill
+//!    the same work lists.
+//! 3. **Mark termination**: when the markers find no work, a short stop
+//!    flushes every mutator's barrier buffer and work cache (Go's ragged
+//!    barrier, `forEachP` in `gcMarkDone`). If that produced grey objects the
+//!    world restarts and marking goes on; otherwise, in the same stop, the
+//!    span caches are released, `heap_live` becomes the marked bytes, the
+//!    barrier goes off, `sweepgen += 2` and the pacer commits the next goal
+//!    and trigger. After [`MAX_RESTARTS`] restarts the last grey objects
+//!    are drained inside the stop by every worker, so a mutator that keeps
+//!    producing work cannot postpone the end of the cycle forever.
 //! 4. **Sweep**: concurrent, lazily on allocation and on the background
 //!    sweeper thread.
 //!
 //! Invariants:
-//! * One cycle at a time (`CYCLE`); a cycle starts only after the previous
-//!   sweep is complete.
+//! * One cycle at a time (`CTL.running`); a cycle starts only after the
+//!   previous sweep is complete.
 //! * The phase changes only while the world is stopped.
-//! * A pause does O(mutators) bookkeeping plus (in this version) the mark
-//!   work itself; never a sweep.
+//! * A pause does O(mutators) work: flushing buffers of bounded size and
+//!   releasing span caches. Marking happens inside a pause only in the
+//!   restart fallback above, and sweeping never does.
+//! * Mark termination happens only when a stop found every barrier buffer
+//!   and work cache empty and the global lists empty: then no grey object
+//!   exists and none can appear (roots are shaded when registered, new
+//!   objects are black).
 
 use crate::env;
 use crate::heap::heap;
 use crate::mark::checkmark;
 use crate::mark::drain::{Marker, WORK};
 use crate::mark::{self, workers, Phase};
-use crate::mutator;
+use crate::mutator::{self, StoppedWorld};
 use crate::pacer;
 use crate::stats;
 use crate::sweep;
-use core::sync::atomic::Ordering;
-use parking_lot::Mutex;
+use core::sync::atomic::{AtomicBool, Ordering};
+use parking_lot::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-static CYCLE: Mutex<()> = Mutex::new(());
+/// Ragged-barrier stops that may find new work before the rest of the mark
+/// is finished inside the stop.
+pub const MAX_RESTARTS: u32 = 8;
+
 static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Cycle control: who runs, what was started and finished (Go: `work.cycles`
+/// plus `gcsema`).
+struct Control {
+    running: bool,
+    started: u64,
+    finished: u64,
+    job: Option<Job>,
+}
+
+static CTL: Mutex<Control> = Mutex::new(Control { running: false, started: 0, finished: 0, job: None });
+static CTL_CV: Condvar = Condvar::new();
+/// `CTL.running`, for the allocation path's lock-free check.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+static BG_MARK: std::sync::Once = std::sync::Once::new();
+
+/// What the starter hands to the background mark thread.
+struct Job {
+    n: u64,
+    trigger: Trigger,
+    t_start: Instant,
+    stw1: Duration,
+    ttsp: Duration,
+    heap0: u64,
+}
 
 /// Why a cycle starts (Go: `gcTrigger`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
-    /// `heap_live` reached the goal (Go: `gcTriggerHeap`).
+    /// `heap_live` reached the trigger (Go: `gcTriggerHeap`).
     Heap,
     /// `collect()` (Go: `gcTriggerCycle`, forced).
     Forced,
 }
 
-/// Checks the heap trigger after an allocation and runs a cycle if due. The
-/// caller is outside every critical section.
+/// Checks the heap trigger after an allocation and starts a cycle if due.
+/// The caller is outside every critical section.
 #[inline]
 pub fn maybe_collect() {
-    if pacer::should_trigger(heap().heap_live.load(Ordering::Relaxed)) {
+    if !RUNNING.load(Ordering::Relaxed) && pacer::should_trigger(heap().heap_live.load(Ordering::Relaxed)) {
         run(Trigger::Heap);
     }
 }
 
-/// Runs one full cycle. With `Trigger::Heap`, returns at once if another
-/// thread is already collecting or the trigger no longer holds.
+/// True while a cycle is between its start and the end of mark termination.
+pub fn in_progress() -> bool {
+    RUNNING.load(Ordering::Acquire)
+}
+
+/// Starts a cycle. With `Trigger::Heap`, returns at once if one is running
+/// or the trigger no longer holds, and otherwise as soon as marking has
+/// started. With `Trigger::Forced`, waits for a running cycle to finish,
+/// then runs a new one and returns after its mark termination (Go:
+/// `runtime.GC`'s `gcWaitOnMark`).
 pub fn run(trigger: Trigger) {
     START.get_or_init(Instant::now);
-    let _cycle = match trigger {
-        Trigger::Heap => match CYCLE.try_lock() {
-            Some(g) => g,
-            None => return,
-        },
-        Trigger::Forced => CYCLE.lock(),
+    let n = {
+        let mut c = CTL.lock();
+        match trigger {
+            Trigger::Heap => {
+                if c.running || !pacer::should_trigger(heap().heap_live.load(Ordering::Relaxed)) {
+                    return;
+                }
+            }
+            Trigger::Forced => {
+                while c.running {
+                    CTL_CV.wait(&mut c);
+                }
+            }
+        }
+        c.running = true;
+        RUNNING.store(true, Ordering::Release);
+        c.started += 1;
+        c.started
     };
-    if trigger == Trigger::Heap && !pacer::should_trigger(heap().heap_live.load(Ordering::Relaxed)) {
-        return;
+    start(trigger, n);
+    if trigger == Trigger::Forced {
+        let mut c = CTL.lock();
+        while c.finished < n {
+            CTL_CV.wait(&mut c);
+        }
     }
+}
+
+/// Sweep termination and the start of marking (Go: `gcStart`).
+fn start(trigger: Trigger, n: u64) {
     // Finish the previous sweep before stopping (Go: the sweepone loop at
     // the top of gcStart), so the pause never sweeps.
     sweep::finish_sweep(false);
+    BG_MARK.call_once(|| {
+        std::thread::Builder::new()
+            .name("tricolor-gc-bgmark".into())
+            .spawn(background_mark)
+            .expect("tricolor-gc: cannot start the background mark thread");
+    });
 
-    let heap = heap();
-    let heap0 = heap.heap_live.load(Ordering::Relaxed).max(0) as u64;
+    let heap0 = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
     let t_start = Instant::now();
     let world = mutator::stop_the_world();
-    let t_stopped = Instant::now();
-
     world.free_retired();
-
-    // --- Sweep termination ---
     // Spans can only become unswept at mark termination, and every sweeper
     // works inside a critical section, so nothing is left to sweep here.
     debug_assert!(sweep::is_done(), "sweep termination with unswept spans");
-    mark::set_phase(Phase::Mark);
     let _ = stats::take_marked();
-
-    // --- Mark ---
-    let mut marker = Marker::new(&WORK);
     for m in world.mutators() {
-        // SAFETY: the world is stopped, so every table is stable.
-        unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
         // SAFETY: the world is stopped; mutators' local state is ours.
         let local = unsafe { m.local() };
-        local.wbuf.flush_to_global();
+        local.assist_bytes = 0;
+        local.black_bytes = 0;
+        local.black_objects = 0;
+    }
+    pacer::start_cycle(heap0);
+    mark::set_phase(Phase::Mark);
+    let ttsp = world.time_to_safepoint;
+    drop(world);
+    let stw1 = t_start.elapsed();
+
+    let mut c = CTL.lock();
+    c.job = Some(Job { n, trigger, t_start, stw1, ttsp, heap0 });
+    CTL_CV.notify_all();
+}
+
+/// The background mark thread: runs the concurrent mark and mark
+/// termination of every cycle.
+fn background_mark() {
+    loop {
+        let job = {
+            let mut c = CTL.lock();
+            loop {
+                if let Some(j) = c.job.take() {
+                    break j;
+                }
+                CTL_CV.wait(&mut c);
+            }
+        };
+        mark_cycle(job);
+    }
+}
+
+fn mark_cycle(job: Job) {
+    let t_mark = Instant::now();
+    let mut pause = job.stw1;
+    let mut ttsp = job.ttsp;
+
+    // --- Root jobs (Go: markroot), beside the running mutators ---
+    let mut marker = Marker::new(&WORK);
+    {
+        let reg = mutator::lock_registry();
+        for m in reg.mutators() {
+            // SAFETY: holding the registry lock, no table is handed over.
+            unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
+        }
     }
     // Weak cells of live objects are roots (Go: markrootSpans).
     crate::specials::for_each_weak_cell(|c| marker.shade(c));
-    let (worker_bytes, worker_objects) = workers::run_round(&mut marker);
-    debug_assert!(WORK.full_is_empty());
-    let (extra_bytes, extra_objects) = stats::take_marked();
-    let marked = marker.bytes_marked + worker_bytes + extra_bytes;
-    let marked_objects = marker.objects_marked + worker_objects + extra_objects;
 
-    let cfg = env::config();
-    if cfg.debug.gccheckmark {
-        let mut roots = Vec::new();
-        for m in world.mutators() {
-            // SAFETY: the world is stopped.
-            unsafe { m.roots.for_each_root(|p| roots.push(p)) };
+    // --- Concurrent mark and the ragged barrier (Go: gcMarkDone) ---
+    let helpers = workers::background_markers() - 1;
+    let (mut bytes, mut objects) = (0u64, 0u64);
+    let mut restarts = 0;
+    let (world, t_stop) = loop {
+        let (b, o) = workers::run_round(&mut marker, helpers, true);
+        bytes += b;
+        objects += o;
+        if !WORK.full_is_empty() {
+            continue;
         }
-        checkmark::verify(heap, roots);
-    }
+        let t0 = Instant::now();
+        let world = mutator::stop_the_world();
+        ttsp = ttsp.max(world.time_to_safepoint);
+        let mut flushed = false;
+        for m in world.mutators() {
+            // SAFETY: the world is stopped; mutators' local state is ours.
+            flushed |= unsafe { m.local() }.wbuf.flush_to_global();
+        }
+        flushed |= !WORK.full_is_empty();
+        if !flushed {
+            break (world, t0);
+        }
+        if restarts < MAX_RESTARTS {
+            restarts += 1;
+            drop(world);
+            pause += t0.elapsed();
+            continue;
+        }
+        // Finish inside the stop, with every worker.
+        let (b, o) = workers::run_round(&mut marker, usize::MAX, false);
+        bytes += b;
+        objects += o;
+        break (world, t0);
+    };
+    let concurrent = t_stop - t_mark;
+    let (heap1, marked, marked_objects) = mark_termination(world, marker, bytes, objects, helpers + 1);
+    let stw2 = t_stop.elapsed();
+    pause += stw2;
+    stats::record_cycle(pause, ttsp, job.trigger == Trigger::Forced);
 
-    // --- Mark termination ---
+    // --- Sweep (concurrent) ---
+    sweep::wake_background();
+    if env::config().debug.gctrace > 0 {
+        let t = Trace { stw1: job.stw1, concurrent, stw2, heap1, marked, marked_objects, restarts };
+        print_gctrace(&job, &t);
+    }
+    let mut c = CTL.lock();
+    c.running = false;
+    RUNNING.store(false, Ordering::Release);
+    c.finished = job.n;
+    CTL_CV.notify_all();
+}
+
+/// Mark termination, with the world stopped (Go: `gcMarkTermination`); the
+/// world restarts before it returns `(heap1, marked bytes, marked objects)`.
+fn mark_termination(world: StoppedWorld, marker: Marker<'_>, bytes: u64, objects: u64, markers: usize) -> (u64, u64, u64) {
+    let heap = heap();
+    world.free_retired();
     mark::set_phase(Phase::MarkTermination);
     let heap1 = heap.heap_live.load(Ordering::Relaxed).max(0) as u64;
     for m in world.mutators() {
@@ -130,67 +283,65 @@ pub fn run(trigger: Trigger) {
         // for the sweep (Go: prepareForSweep for every P).
         unsafe { local.cache.release_all(heap) };
         stats::add_allocs(core::mem::take(&mut local.cache.allocs), core::mem::take(&mut local.cache.alloc_bytes));
+        local.fold_black();
+        local.assist_bytes = 0;
     }
     let mut leftover = Marker::new(&WORK);
     leftover.drain();
     assert_eq!(leftover.objects_marked, 0, "mark termination found unmarked grey work");
+    let (extra_bytes, extra_objects) = stats::take_marked();
+    let marked = marker.bytes_marked + bytes + extra_bytes;
+    let marked_objects = marker.objects_marked + objects + extra_objects;
+
+    if env::config().debug.gccheckmark {
+        let mut roots = Vec::new();
+        for m in world.mutators() {
+            // SAFETY: the world is stopped.
+            unsafe { m.roots.for_each_root(|p| roots.push(p)) };
+        }
+        checkmark::verify(heap, roots);
+    }
+
     heap.heap_live.store(marked as isize, Ordering::Relaxed);
     mark::set_phase(Phase::Off);
     heap.sweepgen.fetch_add(2, Ordering::AcqRel);
     sweep::reset_cursor();
-    pacer::end_cycle(marked);
-    let ttsp = world.time_to_safepoint;
+    pacer::end_cycle(marked, heap1, markers);
     drop(world);
-    let t_end = Instant::now();
-    let pause = t_end - t_stopped + ttsp;
-    stats::record_cycle(pause, ttsp, trigger == Trigger::Forced);
-
-    // --- Sweep (concurrent) ---
-    sweep::wake_background();
-
-    if cfg.debug.gctrace > 0 {
-        print_gctrace(
-            trigger,
-            t_start,
-            t_stopped - t_start,
-            t_end - t_stopped,
-            heap0,
-            heap1,
-            marked,
-            marked_objects,
-            cfg.max_procs,
-        );
-    }
+    (heap1, marked, marked_objects)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn print_gctrace(
-    trigger: Trigger,
-    t_start: Instant,
-    stop: Duration,
-    mark: Duration,
-    heap0: u64,
+/// What one cycle measured, for its gctrace line.
+struct Trace {
+    stw1: Duration,
+    concurrent: Duration,
+    stw2: Duration,
     heap1: u64,
     marked: u64,
-    objects: u64,
-    procs: usize,
-) {
-    let since = t_start.duration_since(*START.get().expect("set at first cycle"));
-    // Go's line, with the concurrent-mark column 0 (marking runs in the
-    // pause, reported as the termination column) and objects marked added.
+    marked_objects: u64,
+    restarts: u32,
+}
+
+fn print_gctrace(job: &Job, t: &Trace) {
+    let since = job.t_start.duration_since(*START.get().expect("set at first cycle"));
+    // Go's line (sweep termination + concurrent mark + mark termination,
+    // wall clock), with the marked objects and ragged-barrier restarts
+    // added.
     eprintln!(
-        "gc {} @{:.3}s: {}+0+{} ms clock, {} -> {} -> {} MB, {} MB goal, {} objects marked, {} P{}",
+        "gc {} @{:.3}s: {}+{}+{} ms clock, {} -> {} -> {} MB, {} MB goal, {} objects marked, {} restarts, {} P{}",
         stats::num_gc(),
         since.as_secs_f64(),
-        stats::fmt_ms(stop),
-        stats::fmt_ms(mark),
-        heap0 >> 20,
-        heap1 >> 20,
-        marked >> 20,
+        stats::fmt_ms(t.stw1),
+        stats::fmt_ms(t.concurrent),
+        stats::fmt_ms(t.stw2),
+        job.heap0 >> 20,
+        t.heap1 >> 20,
+        t.marked >> 20,
         pacer::goal() >> 20,
-        objects,
-        procs,
-        if trigger == Trigger::Forced { " (forced)" } else { "" }
+        t.marked_objects,
+        t.restarts,
+        env::config().max_procs,
+        if job.trigger == Trigger::Forced { " (forced)" } else { "" }
     );
 }
 

@@ -64,6 +64,22 @@ pub struct Local {
     /// Root slots swapped out of shared pending `Member`s, freed at the next
     /// stop (see `member.rs`).
     pub retired: Vec<&'static AtomicUsize>,
+    /// Assist credit in bytes, negative when in debt (Go: `gcAssistBytes`);
+    /// reset at each cycle start.
+    pub assist_bytes: i64,
+    /// Bytes and objects allocated black this cycle, folded into the
+    /// cycle's marked totals at mark termination (Go counts them per P too).
+    pub black_bytes: u64,
+    /// See `black_bytes`.
+    pub black_objects: u64,
+}
+
+impl Local {
+    /// Folds this mutator's black-allocation counters into the cycle's
+    /// marked totals (mark termination, thread exit).
+    pub fn fold_black(&mut self) {
+        crate::stats::add_marked(core::mem::take(&mut self.black_bytes), core::mem::take(&mut self.black_objects));
+    }
 }
 
 /// One mutator thread's GC state.
@@ -91,6 +107,9 @@ impl Mutator {
                 drops: Vec::new(),
                 wbuf: WbBuf::new(),
                 retired: Vec::new(),
+                assist_bytes: 0,
+                black_bytes: 0,
+                black_objects: 0,
             }),
             roots: RootTable::new(),
             blocked: AtomicBool::new(false),
@@ -261,6 +280,7 @@ impl Drop for ExitGuard {
         // SAFETY: as above, we own the cache.
         unsafe { local.cache.release_all(heap()) };
         local.wbuf.discard_if_off();
+        local.fold_black();
         // Holding the registry lock excludes a stop, but another thread may
         // still be inside a section reading one of these slots: hand them to
         // the fallback mutator, whose list the next stop frees.
@@ -316,6 +336,26 @@ impl Drop for StoppedWorld {
         STOP.store(false, Ordering::Release);
         RESUME.notify_all();
     }
+}
+
+/// The registry, locked: no thread joins or leaves while it is held, so no
+/// root table is handed over (a concurrent root scan holds it).
+pub struct Registry {
+    reg: MutexGuard<'static, Vec<MutPtr>>,
+}
+
+impl Registry {
+    /// Every mutator, including the fallback.
+    pub fn mutators(&self) -> impl Iterator<Item = &'static Mutator> + '_ {
+        // SAFETY: registered mutators are leaked, so the references live.
+        self.reg.iter().map(|p| unsafe { &*p.0 })
+    }
+}
+
+/// Locks the registry. The caller must not stop the world while holding it.
+pub fn lock_registry() -> Registry {
+    fallback();
+    Registry { reg: REGISTRY.lock() }
 }
 
 /// Stops the world: waits until every mutator is outside its critical

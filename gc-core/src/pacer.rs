@@ -1,17 +1,32 @@
-//! The heap goal (Go: mgcpacer.go `gcControllerState.commit`,
-//! `heapGoalInternal`, `memoryLimitHeapGoal`).
+//! The pacer (Go: mgcpacer.go `gcControllerState`: `commit`, `trigger`,
+//! `heapGoalInternal`, `memoryLimitHeapGoal`, `startCycle`, `revise`,
+//! `endCycle`; design 44167).
 //!
-//! This is the GOGC / GOMEMLIMIT part of Go's pacer. Marking currently runs
-//! inside the stop-the-world pause, so the trigger equals the goal; the
-//! concurrent pacer (trigger ratio, assists, 25 % worker budget) comes with
-//! concurrent marking and will replace `trigger` without changing `goal`.
+//! * **Goal**: `heap_marked × (1 + GOGC/100)`, at least 4 MiB × GOGC/100,
+//!   capped by GOMEMLIMIT less max(3 %, 1 MiB) of headroom.
+//! * **Trigger**: the goal less a runway, the heap the mutators will allocate
+//!   while marking runs: `runway = cons/mark × (1 − u)/u × last scan work`
+//!   with `u = 0.25`, clamped to [45/64, 61/64] of the way from
+//!   `heap_marked` to the goal (and at most `goal − 4 MiB` for big heaps).
+//! * **cons/mark**: measured at the end of each cycle as the bytes allocated
+//!   during marking per unit of scan work, scaled by the utilisation the
+//!   markers got; the maximum of the last four measurements is used (Go
+//!   1.23's rule, biased toward earlier, harder cycles).
+//! * **Assists**: while marking, a mutator that allocates `b` bytes owes
+//!   `b × assist_work_per_byte` bytes of scan work, where the ratio spreads
+//!   the remaining expected scan work over the bytes left before the goal
+//!   (`revise`). Background markers bank their scan work as credit that
+//!   assists take before scanning themselves (Go: `bgScanCredit`).
 //!
 //! Invariants: `goal >= heap_marked` unless the memory limit forces it lower
-//! (then the limit wins, as in Go); with GOGC=off and no memory limit the
-//! goal is infinite and no cycle is ever triggered by allocation.
+//! (then the limit wins, as in Go); `heap_marked <= trigger <= goal`; with
+//! GOGC=off and no memory limit the goal is infinite and no cycle is ever
+//! triggered by allocation.
 
 use crate::env;
 use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use parking_lot::Mutex;
+use std::time::{Duration, Instant};
 
 /// Go's `defaultHeapMinimum`: 4 MiB at GOGC=100.
 pub const HEAP_MINIMUM: u64 = 4 << 20;
@@ -24,6 +39,40 @@ static HEAP_MARKED: AtomicU64 = AtomicU64::new(0);
 /// Bytes of heap_live at which the next cycle starts; 0 until the
 /// environment has been read (see `should_trigger_slow`).
 static TRIGGER: AtomicU64 = AtomicU64::new(0);
+/// The heap goal of the next (or running) cycle (Go: `heapGoal`).
+static GOAL: AtomicU64 = AtomicU64::new(0);
+/// Scan work of the last cycle, in bytes (Go: `lastHeapScan`).
+static LAST_SCAN: AtomicU64 = AtomicU64::new(0);
+/// Scan work done so far this cycle, flushed by markers in batches (Go:
+/// `heapScanWork`).
+static SCAN_WORK: AtomicU64 = AtomicU64::new(0);
+/// Scan work banked by background markers for assists to take (Go:
+/// `bgScanCredit`); may go briefly negative under races, as in Go.
+static BG_CREDIT: AtomicI64 = AtomicI64::new(0);
+/// Nanoseconds mutators spent assisting this cycle (Go: `assistTime`).
+static ASSIST_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Go's `gcBackgroundUtilization` (= `gcGoalUtilization`).
+pub const BACKGROUND_UTILIZATION: f64 = 0.25;
+/// Go's `gcOverAssistWork`: the least scan work an assist does, so that
+/// assists are rare and worth their setup.
+pub const OVER_ASSIST_WORK: u64 = 64 << 10;
+/// Go's `gcCreditSlack`: scan work a marker accumulates before flushing it.
+pub const CREDIT_SLACK: u64 = 2000;
+
+/// Per-cycle state that is written at cycle start and end only.
+struct CycleState {
+    /// `heap_live` when the cycle started (Go: `triggered`).
+    triggered: u64,
+    /// When marking started (Go: `markStartTime`).
+    mark_start: Option<Instant>,
+    /// cons/mark measurements of the last four cycles, newest last.
+    cons_mark: [f64; 4],
+}
+
+static STATE: Mutex<CycleState> = Mutex::new(CycleState { triggered: 0, mark_start: None, cons_mark: [0.0; 4] });
+/// `triggered` for lock-free readers (the assist ratio).
+static TRIGGERED: AtomicU64 = AtomicU64::new(0);
 
 fn init() {
     if GC_PERCENT.load(Ordering::Acquire) == i64::MIN {
@@ -92,10 +141,35 @@ pub fn goal_for(marked: u64, gc_percent: Option<u32>, memory_limit: u64) -> u64 
     percent_goal.min(memory_limit.saturating_sub(headroom))
 }
 
-/// Recomputes goal and trigger from the last marked size.
+/// Recomputes goal and trigger from the last marked size (Go: `commit`).
 pub fn commit() {
-    let goal = goal_for(HEAP_MARKED.load(Ordering::Acquire), gc_percent_raw(), MEMORY_LIMIT.load(Ordering::Acquire));
-    TRIGGER.store(goal, Ordering::Release);
+    let marked = HEAP_MARKED.load(Ordering::Acquire);
+    let goal = goal_for(marked, gc_percent_raw(), MEMORY_LIMIT.load(Ordering::Acquire));
+    let cons_mark = STATE.lock().cons_mark.iter().copied().fold(0.0, f64::max);
+    let trigger = trigger_for(marked, goal, cons_mark, LAST_SCAN.load(Ordering::Acquire));
+    GOAL.store(goal, Ordering::Release);
+    TRIGGER.store(trigger, Ordering::Release);
+}
+
+/// Go's `trigger`: where between `marked` and `goal` the next cycle starts.
+pub fn trigger_for(marked: u64, goal: u64, cons_mark: f64, last_scan: u64) -> u64 {
+    if goal == u64::MAX {
+        return u64::MAX;
+    }
+    if marked >= goal {
+        return goal;
+    }
+    let runway_room = goal - marked;
+    let min_trigger = marked + runway_room / 64 * 45;
+    let mut max_trigger = marked + runway_room / 64 * 61;
+    if goal > HEAP_MINIMUM && goal - HEAP_MINIMUM > max_trigger {
+        max_trigger = goal - HEAP_MINIMUM;
+    }
+    let max_trigger = max_trigger.max(min_trigger);
+    let u = BACKGROUND_UTILIZATION;
+    let runway = (cons_mark * (1.0 - u) / u * last_scan as f64) as u64;
+    let trigger = if runway > goal { min_trigger } else { goal - runway };
+    trigger.clamp(min_trigger, max_trigger)
 }
 
 fn gc_percent_raw() -> Option<u32> {
@@ -103,15 +177,111 @@ fn gc_percent_raw() -> Option<u32> {
     (p >= 0).then_some(p as u32)
 }
 
-/// Records the result of a mark phase and recomputes the goal.
-pub fn end_cycle(marked: u64) {
+/// Starts a cycle's accounting (Go: `startCycle`); the world is stopped.
+pub fn start_cycle(heap_live: u64) {
     init();
+    let mut st = STATE.lock();
+    st.triggered = heap_live;
+    st.mark_start = Some(Instant::now());
+    TRIGGERED.store(heap_live, Ordering::Release);
+    SCAN_WORK.store(0, Ordering::Release);
+    BG_CREDIT.store(0, Ordering::Release);
+    ASSIST_NS.store(0, Ordering::Release);
+}
+
+/// Adds scan work done by a marker (`background`: a dedicated worker, whose
+/// work also becomes credit for assists).
+#[inline]
+pub fn add_scan_work(work: u64, background: bool) {
+    SCAN_WORK.fetch_add(work, Ordering::Relaxed);
+    if background {
+        BG_CREDIT.fetch_add(work as i64, Ordering::Relaxed);
+    }
+}
+
+/// Takes up to `want` units of background credit; returns what it took.
+pub fn steal_bg_credit(want: u64) -> u64 {
+    let have = BG_CREDIT.load(Ordering::Relaxed);
+    if have <= 0 {
+        return 0;
+    }
+    let take = (have as u64).min(want);
+    BG_CREDIT.fetch_sub(take as i64, Ordering::Relaxed);
+    take
+}
+
+/// Records time spent in an assist.
+pub fn add_assist_time(d: Duration) {
+    ASSIST_NS.fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+}
+
+/// Scan work owed per byte allocated during marking (Go: `revise`,
+/// `assistWorkPerByte`), computed from the current counters.
+pub fn assist_work_per_byte(heap_live: u64) -> f64 {
+    let work = SCAN_WORK.load(Ordering::Relaxed);
+    let last = LAST_SCAN.load(Ordering::Relaxed);
+    let mut goal = GOAL.load(Ordering::Relaxed);
+    if goal == u64::MAX {
+        // GOGC=off during a forced cycle: Go pretends GOGC=100000.
+        goal = heap_live.saturating_mul(1000);
+    }
+    // Without a previous cycle, expect to scan the whole live heap.
+    let max_work = heap_live.max(work);
+    let mut expected = if last == 0 { max_work } else { last };
+    if work > expected {
+        // The heap is growing: extrapolate the goal (Go's "hard goal").
+        let triggered = TRIGGERED.load(Ordering::Relaxed);
+        let base = goal;
+        goal = triggered + (((goal.saturating_sub(triggered)) as f64) * max_work as f64 / expected as f64) as u64;
+        goal = goal.min(base.saturating_mul(2));
+        expected = max_work;
+    }
+    if heap_live > goal {
+        goal = goal + goal / 10;
+        expected = max_work;
+    }
+    let remaining_work = expected.saturating_sub(work).max(1000);
+    let remaining_bytes = goal.saturating_sub(heap_live).max(1);
+    remaining_work as f64 / remaining_bytes as f64
+}
+
+/// Records the result of a mark phase and recomputes goal and trigger (Go:
+/// `endCycle` + `resetLive` + `commit`). `markers` is the number of
+/// background markers that ran beside the mutators; `heap_live` is the live
+/// heap just before it is reset to `marked`.
+pub fn end_cycle(marked: u64, heap_live: u64, markers: usize) {
+    init();
+    let work = SCAN_WORK.load(Ordering::Acquire);
+    {
+        let mut st = STATE.lock();
+        if let Some(t0) = st.mark_start.take() {
+            let d = t0.elapsed().as_secs_f64();
+            let procs = env::config().max_procs.max(1) as f64;
+            if d > 0.0 && work > 0 && heap_live > st.triggered {
+                let assist = ASSIST_NS.load(Ordering::Acquire) as f64 / 1e9;
+                let u = (BACKGROUND_UTILIZATION + assist / (d * procs)).min(0.95);
+                let u_idle = (markers as f64 / procs - BACKGROUND_UTILIZATION).max(0.0);
+                let now = (heap_live - st.triggered) as f64 * (u + u_idle) / (work as f64 * (1.0 - u));
+                st.cons_mark.rotate_left(1);
+                st.cons_mark[3] = now;
+            }
+        }
+    }
+    if work > 0 {
+        LAST_SCAN.store(work, Ordering::Release);
+    }
     HEAP_MARKED.store(marked, Ordering::Release);
     commit();
 }
 
 /// The current heap goal (Go: `NextGC`).
 pub fn goal() -> u64 {
+    init();
+    GOAL.load(Ordering::Acquire)
+}
+
+/// The heap size at which the next cycle starts.
+pub fn trigger() -> u64 {
     init();
     TRIGGER.load(Ordering::Acquire)
 }

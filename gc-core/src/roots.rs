@@ -9,15 +9,23 @@
 //! other threads go to the segment's atomic `remote` list (a Treiber stack
 //! that only the owner empties, all at once with `swap`, so it has no ABA).
 //!
+//! A table's segments form a singly linked list, newest first. The owner
+//! prepends a segment (fully initialised, then published with a Release store
+//! of `head`), so a marker can walk the list and read every slot while the
+//! owner keeps running: root scanning needs no stop of the world.
+//!
 //! Invariants:
 //! * Registration happens inside a critical section, so the collector never
 //!   sees a half-registered root, and a root registered during marking can be
 //!   shaded by its registrar (DESIGN.md's h1/h2 example).
+//! * A segment's `next` is written before the segment is published and
+//!   changes afterwards only in `hand_over`, which the caller excludes from
+//!   every scan (the registry lock); so a concurrent scan sees a prefix-closed
+//!   list: every slot that existed when the scan began.
 //! * Freeing a slot needs no critical section: the scan reads each slot
 //!   atomically, so it sees either the root (and keeps the object, harmlessly)
 //!   or the tagged link.
-//! * `segments` grows only inside the owner's critical sections, so it is
-//!   stable while the world is stopped.
+//! * The list grows only inside the owner's critical sections, at its head.
 //! * When a thread exits, its segments pass to the fallback table (under the
 //!   registry lock, so never during a stop) and stay scanned; its local free
 //!   slots move to the segments' remote lists.
@@ -27,14 +35,14 @@
 //! compiled against its own atomics (`sync.rs`, `tests/loom_roots.rs`).
 
 use super::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use super::sync::cell::{Cell, UnsafeCell};
+use super::sync::cell::Cell;
 use super::sync::{current_owner, Owner, MODEL_SEGMENT_SLOTS};
 use std::alloc::{alloc, Layout};
 
 /// Bytes per segment; segments are aligned to this so a slot finds its
 /// segment by masking.
 pub const SEGMENT_BYTES: usize = 8192;
-const HEADER_WORDS: usize = 2;
+const HEADER_WORDS: usize = 3;
 /// Slots per segment (a handful in the loom model, see `sync.rs`).
 pub const SEGMENT_SLOTS: usize = match MODEL_SEGMENT_SLOTS {
     Some(n) => n,
@@ -48,6 +56,9 @@ pub struct Segment {
     owner: AtomicPtr<Owner>,
     /// Slots freed by non-owners: a list linked through the slots.
     remote: AtomicUsize,
+    /// The next older segment of the same table (null at the end). Written
+    /// by the owner before publication, and by `hand_over`; read by scans.
+    next: AtomicPtr<Segment>,
     slots: [AtomicUsize; SEGMENT_SLOTS],
 }
 
@@ -55,7 +66,7 @@ const _: () = assert!(core::mem::align_of::<Segment>() == SEGMENT_BYTES);
 const _: () = assert!(core::mem::size_of::<Segment>() == SEGMENT_BYTES || MODEL_SEGMENT_SLOTS.is_some());
 
 impl Segment {
-    fn alloc(owner: *const Owner) -> *mut Segment {
+    fn alloc(owner: *const Owner, next: *mut Segment) -> *mut Segment {
         let layout = Layout::new::<Segment>();
         // SAFETY: the layout has non-zero size.
         let p = unsafe { alloc(layout) } as *mut Segment;
@@ -67,6 +78,7 @@ impl Segment {
         unsafe {
             core::ptr::addr_of_mut!((*p).owner).write(AtomicPtr::new(owner as *mut Owner));
             core::ptr::addr_of_mut!((*p).remote).write(AtomicUsize::new(0));
+            core::ptr::addr_of_mut!((*p).next).write(AtomicPtr::new(next));
             let slots = core::ptr::addr_of_mut!((*p).slots) as *mut AtomicUsize;
             for i in 0..SEGMENT_SLOTS {
                 let next = if i + 1 < SEGMENT_SLOTS { slots.add(i + 1) as usize } else { 0 };
@@ -86,14 +98,15 @@ impl Segment {
 
 /// One mutator's root table.
 pub struct RootTable {
-    /// Owner-only (inside its critical sections, or the collector while the
-    /// world is stopped).
-    segments: UnsafeCell<Vec<*mut Segment>>,
+    /// The newest segment (null when the table has none). Written by the
+    /// owner inside its critical sections (a Release store after the segment
+    /// is initialised) and by `hand_over`; read by scans from any thread.
+    head: AtomicPtr<Segment>,
     /// Head of the owner's free list (slot address, 0 when empty). Owner only.
     free: Cell<usize>,
 }
 
-// SAFETY: `segments` and `free` follow the ownership rules above.
+// SAFETY: `head` is atomic and `free` is owner-only, per the rules above.
 unsafe impl Sync for RootTable {}
 // SAFETY: as above.
 unsafe impl Send for RootTable {}
@@ -107,7 +120,7 @@ impl Default for RootTable {
 impl RootTable {
     /// An empty table. (Not `const`: loom's cells are not.)
     pub fn new() -> RootTable {
-        RootTable { segments: UnsafeCell::new(Vec::new()), free: Cell::new(0) }
+        RootTable { head: AtomicPtr::new(core::ptr::null_mut()), free: Cell::new(0) }
     }
 
     /// Registers `obj` as a root and returns its slot.
@@ -133,21 +146,36 @@ impl RootTable {
 
     #[cold]
     unsafe fn refill(&self, me: &Owner) -> usize {
-        // SAFETY: owner inside a critical section, so no scan runs.
-        self.segments.with_mut(|segs| {
-            let segs = unsafe { &mut *segs };
-            for &s in segs.iter() {
-                // SAFETY: segments are never freed.
-                let h = unsafe { &*s }.remote.swap(0, Ordering::Acquire);
-                if h != 0 {
-                    return h;
-                }
+        // Only the owner (us, per the contract) writes `head` outside
+        // `hand_over`, so a Relaxed load sees our own last store.
+        let head = self.head.load(Ordering::Relaxed);
+        let mut s = head;
+        while !s.is_null() {
+            // SAFETY: segments are never freed.
+            let seg = unsafe { &*s };
+            let h = seg.remote.swap(0, Ordering::Acquire);
+            if h != 0 {
+                return h;
             }
-            let s = Segment::alloc(me);
-            segs.push(s);
-            // SAFETY: just allocated.
-            unsafe { &(*s).slots[0] as *const AtomicUsize as usize }
-        })
+            s = seg.next.load(Ordering::Relaxed);
+        }
+        let s = Segment::alloc(me, head);
+        // Publish the initialised segment to concurrent scans.
+        self.head.store(s, Ordering::Release);
+        // SAFETY: just allocated.
+        unsafe { &(*s).slots[0] as *const AtomicUsize as usize }
+    }
+
+    /// Calls `f` with each segment of the table, newest first.
+    fn for_each_segment(&self, mut f: impl FnMut(&'static Segment)) {
+        let mut s = self.head.load(Ordering::Acquire);
+        while !s.is_null() {
+            // SAFETY: segments are never freed (outside the loom models'
+            // `free_segments`, which runs on a quiescent table).
+            let seg: &'static Segment = unsafe { &*s };
+            f(seg);
+            s = seg.next.load(Ordering::Acquire);
+        }
     }
 
     /// Frees a root slot, from any thread, inside or outside a critical
@@ -181,18 +209,21 @@ impl RootTable {
 
     /// Calls `f` with every object held by a root in this table.
     ///
+    /// Runs beside the owner and beside other threads freeing slots: each
+    /// slot is read once, atomically, and a tagged free-list link is skipped.
+    /// A root registered after its slot was read is not reported; roots
+    /// registered while the barrier is on are shaded by their registrar, so
+    /// a concurrent root scan misses nothing (DESIGN.md's h1/h2 argument).
+    ///
     /// # Safety
-    /// The world is stopped (or the caller owns the table in a section).
+    /// No `hand_over` of this table runs meanwhile (the caller holds the
+    /// registry lock, or the world is stopped, or is the owner).
     pub unsafe fn for_each_root(&self, mut f: impl FnMut(usize)) {
-        self.segments.with(|segs| {
-            // SAFETY: per the contract, `segments` is stable.
-            for &s in unsafe { &*segs }.iter() {
-                // SAFETY: segments are never freed.
-                for slot in unsafe { &(*s).slots }.iter() {
-                    let v = slot.load(Ordering::Acquire);
-                    if v & 1 == 0 && v != 0 {
-                        f(v);
-                    }
+        self.for_each_segment(|seg| {
+            for slot in seg.slots.iter() {
+                let v = slot.load(Ordering::Acquire);
+                if v & 1 == 0 && v != 0 {
+                    f(v);
                 }
             }
         })
@@ -214,15 +245,15 @@ impl RootTable {
     /// The caller holds the registry lock and the fallback lock.
     pub fn hand_over(&self, to: &RootTable, new_owner: &Owner) {
         // Retag first, so that frees racing with us go to remote lists.
-        // SAFETY: the registry lock excludes a stop and the owner is exiting,
-        // so no one else touches our segment list.
-        let segs = self.segments.with_mut(|p| {
-            // SAFETY: as above: exclusive access to the segment list.
-            core::mem::take(unsafe { &mut *p })
-        });
-        for &s in segs.iter() {
+        let first = self.head.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        let mut last: *mut Segment = core::ptr::null_mut();
+        let mut s = first;
+        while !s.is_null() {
             // SAFETY: segments are never freed.
-            unsafe { &*s }.owner.store(new_owner as *const Owner as *mut Owner, Ordering::Release);
+            let seg = unsafe { &*s };
+            seg.owner.store(new_owner as *const Owner as *mut Owner, Ordering::Release);
+            last = s;
+            s = seg.next.load(Ordering::Relaxed);
         }
         let mut head = self.free.replace(0);
         while head != 0 {
@@ -232,8 +263,15 @@ impl RootTable {
             Self::push_remote(Segment::of(slot), slot);
             head = next;
         }
-        // SAFETY: the caller holds the fallback lock, which guards `to`.
-        to.segments.with_mut(|p| unsafe { &mut *p }.extend(segs));
+        if last.is_null() {
+            return;
+        }
+        // Splice our list in front of `to`'s. The caller holds the fallback
+        // lock, which guards `to`'s owner-side state, and the registry lock,
+        // which keeps scans away while `next` changes.
+        // SAFETY: `last` is one of our (never freed) segments.
+        unsafe { &*last }.next.store(to.head.load(Ordering::Acquire), Ordering::Release);
+        to.head.store(first, Ordering::Release);
     }
 }
 
@@ -262,7 +300,8 @@ impl RootTable {
     /// Quiescent table: no thread touches it meanwhile.
     pub unsafe fn audit(&self, owner: &Owner) -> Audit {
         // SAFETY: the table is quiescent per the contract.
-        let segs: Vec<*mut Segment> = self.segments.with(|p| unsafe { &*p }.clone());
+        let mut segs: Vec<*mut Segment> = Vec::new();
+        self.for_each_segment(|s| segs.push(s as *const Segment as *mut Segment));
         let is_slot = |a: usize| {
             segs.iter().any(|&s| {
                 // SAFETY: segments are never freed (until `free_segments`).
@@ -315,7 +354,9 @@ impl RootTable {
     /// No slot of the table is used afterwards.
     pub unsafe fn free_segments(&self) {
         // SAFETY: per the contract nobody else uses the table.
-        let segs = self.segments.with_mut(|p| core::mem::take(unsafe { &mut *p }));
+        let mut segs: Vec<*mut Segment> = Vec::new();
+        self.for_each_segment(|s| segs.push(s as *const Segment as *mut Segment));
+        self.head.store(core::ptr::null_mut(), Ordering::Relaxed);
         for s in segs {
             // SAFETY: allocated by `Segment::alloc` with this layout; the
             // fields need no drop.

@@ -101,9 +101,13 @@ impl<'a> Marker<'a> {
                 self.scan_map(p + i * info.size, info.ptr_map);
             }
         } else {
+            // A panic in user `trace` would leave the cycle half-marked, on a
+            // thread the mutators wait for: abort instead.
+            let guard = AbortOnUnwind(info);
             // SAFETY: `p` is an allocated, marked object of this type, which
             // cannot be freed during the cycle.
             unsafe { (info.trace)(p, len, &mut Tracer::new(self)) };
+            core::mem::forget(guard);
         }
     }
 
@@ -125,18 +129,19 @@ impl<'a> Marker<'a> {
     /// `gcDrain` without preemption checks: marking runs inside the pause).
     pub fn drain(&mut self) {
         let mut ring = PrefetchRing::new();
-        self.drain_with(&mut ring, &mut |_| false);
+        self.drain_with(&mut ring, &mut |_, _| false);
     }
 
     /// Scans until no grey object is left locally or globally, or `stop`
-    /// returns true (checked after each object with the count so far).
+    /// returns true (checked after each object with the count of objects
+    /// scanned by this call and this marker's total scan work).
     ///
     /// Objects pass through a small FIFO between the LIFO work buffer and
     /// the scan, and are prefetched on entry, so the cache miss on an
     /// object's header overlaps the scanning of the few before it (the same
     /// idea as Go's `prefetch` in `greyobject` and the Green Tea design
     /// notes on latency hiding).
-    pub fn drain_with(&mut self, ring: &mut PrefetchRing, stop: &mut dyn FnMut(u32) -> bool) {
+    pub fn drain_with(&mut self, ring: &mut PrefetchRing, stop: &mut dyn FnMut(u32, u64) -> bool) {
         let mut n = 0u32;
         loop {
             while !ring.is_full() {
@@ -148,7 +153,7 @@ impl<'a> Marker<'a> {
             let Some(slot) = ring.pop() else { return };
             self.scan(slot);
             n += 1;
-            if stop(n) {
+            if stop(n, self.scan_work) {
                 // Put back what the ring holds so no grey object is lost.
                 while let Some(s) = ring.pop() {
                     self.gcw.put(self.lists, s);
@@ -156,6 +161,17 @@ impl<'a> Marker<'a> {
                 return;
             }
         }
+    }
+}
+
+struct AbortOnUnwind(&'static crate::heap::object::TypeInfo);
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        eprintln!(
+            "tricolor-gc: fatal error: panic in Trace::trace of {} during marking; the heap cannot be left half-marked",
+            (self.0.name)()
+        );
+        std::process::abort();
     }
 }
 

@@ -11,6 +11,7 @@
 //! * Marking never recurses: grey objects wait in work buffers, so a list of
 //!   10^7 nodes is marked in constant native stack.
 
+pub mod assist;
 pub mod barrier;
 pub mod checkmark;
 pub mod drain;

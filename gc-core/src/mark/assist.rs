@@ -1,0 +1,65 @@
+//! Mutator assists (Go: `gcAssistAlloc`, `gcAssistAlloc1`, `gcDrainN`).
+//!
+//! While marking runs, every byte a mutator allocates puts it in debt
+//! (`assist_bytes` goes negative, Go's `gcAssistBytes`). A mutator in debt
+//! pays in scan work before its allocation completes: first with credit the
+//! background markers banked, then by scanning grey objects itself, at least
+//! [`OVER_ASSIST_WORK`](crate::pacer::OVER_ASSIST_WORK) at a time so assists
+//! stay rare. The exchange rate is the pacer's `assist_work_per_byte`, which
+//! makes the mutators finish the expected scan work before the heap reaches
+//! its goal however fast they allocate.
+//!
+//! Invariants:
+//! * An assist runs inside its mutator's critical section and uses that
+//!   mutator's own work cache (`WbBuf::gcw`), so the grey objects it still
+//!   holds when it stops are found by the ragged barrier's flush, and a stop
+//!   of the world waits for it: no grey object is ever in flight across a
+//!   stop.
+//! * An assist that finds no grey work left forgives the rest of the debt
+//!   (Go parks the goroutine until the cycle ends instead): the markers are
+//!   about to finish, and there is nothing a mutator could do to help.
+
+use super::barrier::WbBuf;
+use super::drain::{Marker, PrefetchRing, WORK};
+use crate::pacer;
+use std::time::Instant;
+
+/// Pays the debt in `assist_bytes` (negative) in scan work. `heap_live` is
+/// the current live-heap estimate, for the exchange rate.
+#[cold]
+#[inline(never)]
+pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64, heap_live: u64) {
+    let t0 = Instant::now();
+    let per_byte = pacer::assist_work_per_byte(heap_live).max(1e-9);
+    let debt = assist_bytes.unsigned_abs();
+    let mut want = (debt as f64 * per_byte) as u64;
+    let mut pay = debt;
+    if want < pacer::OVER_ASSIST_WORK {
+        // Over-assist, so the next assist is far away (Go: gcOverAssistWork).
+        want = pacer::OVER_ASSIST_WORK;
+        pay = (want as f64 / per_byte) as u64;
+    }
+    let stolen = pacer::steal_bg_credit(want);
+    if stolen >= want {
+        *assist_bytes += pay as i64;
+        return;
+    }
+    *assist_bytes += (stolen as f64 / per_byte) as i64;
+    let want = want - stolen;
+
+    // Shade what our own barrier buffered first: it is work nobody else can
+    // see yet.
+    wbuf.flush();
+    let mut m = Marker::with_work(&WORK, core::mem::take(&mut wbuf.gcw));
+    let mut ring = PrefetchRing::new();
+    m.drain_with(&mut ring, &mut |_, work| work >= want);
+    let done = m.scan_work;
+    pacer::add_scan_work(done, false);
+    crate::stats::add_marked(m.bytes_marked, m.objects_marked);
+    wbuf.gcw = m.gcw;
+    *assist_bytes += (done as f64 / per_byte) as i64 + 1;
+    if done < want && *assist_bytes < 0 {
+        *assist_bytes = 0;
+    }
+    pacer::add_assist_time(t0.elapsed());
+}
