@@ -4,7 +4,8 @@ use std::time::Instant;
 
 /// Prints `RESULT system=tricolor workload=... wall_ms=... max_pause_us=...
 /// p99_pause_us=... gc_pauses=... gcs=...` plus `extra`, from `mem_stats()`
-/// (its pause list holds the last 256 stop-the-world pauses).
+/// (its pause list holds the last 256 stop-the-world pauses, one per stop;
+/// `gc_pauses` counts those, as Go's pause histogram does).
 pub fn result(workload: &str, start: Instant, extra: &str) {
     let wall_ms = start.elapsed().as_secs_f64() * 1e3;
     let s = tricolor_gc::mem_stats();
@@ -14,7 +15,7 @@ pub fn result(workload: &str, start: Instant, extra: &str) {
     println!(
         "RESULT system=tricolor workload={workload} wall_ms={wall_ms:.3} max_pause_us={:.3} p99_pause_us={p99:.3} gc_pauses={} gcs={}{extra}",
         s.pause_max.as_secs_f64() * 1e6,
-        s.num_gc,
+        p.len(),
         s.num_gc,
     );
 }

@@ -77,7 +77,6 @@ struct Job {
     trigger: Trigger,
     t_start: Instant,
     stw1: Duration,
-    ttsp: Duration,
     heap0: u64,
 }
 
@@ -169,11 +168,11 @@ fn start(trigger: Trigger, n: u64) {
     pacer::start_cycle(heap0);
     mark::set_phase(Phase::Mark);
     let ttsp = world.time_to_safepoint;
-    drop(world);
-    let stw1 = t_start.elapsed();
+    let stw1 = world.restart() - t_start;
+    stats::record_stop(stw1, ttsp);
 
     let mut c = CTL.lock();
-    c.job = Some(Job { n, trigger, t_start, stw1, ttsp, heap0 });
+    c.job = Some(Job { n, trigger, t_start, stw1, heap0 });
     CTL_CV.notify_all();
 }
 
@@ -196,8 +195,6 @@ fn background_mark() {
 
 fn mark_cycle(job: Job) {
     let t_mark = Instant::now();
-    let mut pause = job.stw1;
-    let mut ttsp = job.ttsp;
 
     // --- Root jobs (Go: markroot), beside the running mutators ---
     let mut marker = Marker::new(&WORK);
@@ -224,7 +221,6 @@ fn mark_cycle(job: Job) {
         }
         let t0 = Instant::now();
         let world = mutator::stop_the_world();
-        ttsp = ttsp.max(world.time_to_safepoint);
         let mut flushed = false;
         for m in world.mutators() {
             // SAFETY: the world is stopped; mutators' local state is ours.
@@ -236,8 +232,8 @@ fn mark_cycle(job: Job) {
         }
         if restarts < MAX_RESTARTS {
             restarts += 1;
-            drop(world);
-            pause += t0.elapsed();
+            let ttsp = world.time_to_safepoint;
+            stats::record_stop(world.restart() - t0, ttsp);
             continue;
         }
         // Finish inside the stop, with every worker.
@@ -247,10 +243,11 @@ fn mark_cycle(job: Job) {
         break (world, t0);
     };
     let concurrent = t_stop - t_mark;
-    let (heap1, marked, marked_objects) = mark_termination(world, marker, bytes, objects, helpers + 1);
-    let stw2 = t_stop.elapsed();
-    pause += stw2;
-    stats::record_cycle(pause, ttsp, job.trigger == Trigger::Forced);
+    let ttsp = world.time_to_safepoint;
+    let (heap1, marked, marked_objects, t_end) = mark_termination(world, marker, bytes, objects, helpers + 1);
+    let stw2 = t_end - t_stop;
+    stats::record_stop(stw2, ttsp);
+    stats::record_cycle(job.trigger == Trigger::Forced);
 
     // --- Sweep (concurrent) ---
     sweep::wake_background();
@@ -266,8 +263,15 @@ fn mark_cycle(job: Job) {
 }
 
 /// Mark termination, with the world stopped (Go: `gcMarkTermination`); the
-/// world restarts before it returns `(heap1, marked bytes, marked objects)`.
-fn mark_termination(world: StoppedWorld, marker: Marker<'_>, bytes: u64, objects: u64, markers: usize) -> (u64, u64, u64) {
+/// world restarts before it returns `(heap1, marked bytes, marked objects,
+/// restart instant)`.
+fn mark_termination(
+    world: StoppedWorld,
+    marker: Marker<'_>,
+    bytes: u64,
+    objects: u64,
+    markers: usize,
+) -> (u64, u64, u64, Instant) {
     let heap = heap();
     world.free_retired();
     mark::set_phase(Phase::MarkTermination);
@@ -307,8 +311,8 @@ fn mark_termination(world: StoppedWorld, marker: Marker<'_>, bytes: u64, objects
     heap.sweepgen.fetch_add(2, Ordering::AcqRel);
     sweep::reset_cursor();
     pacer::end_cycle(marked, heap1, markers);
-    drop(world);
-    (heap1, marked, marked_objects)
+    let t_end = world.restart();
+    (heap1, marked, marked_objects, t_end)
 }
 
 /// What one cycle measured, for its gctrace line.

@@ -330,10 +330,27 @@ impl StoppedWorld {
     }
 }
 
+impl StoppedWorld {
+    /// Restarts the world and returns the instant the stop ended: when the
+    /// stop flag cleared, from which a mutator entering a critical section
+    /// no longer waits. Waking the parked mutators comes after that instant
+    /// and is not part of the pause (on a busy machine the woken thread may
+    /// preempt the one that woke it).
+    pub fn restart(self) -> Instant {
+        drop(self);
+        RESTARTED_AT.with(|t| t.get()).expect("set by the drop")
+    }
+}
+
+thread_local! {
+    static RESTARTED_AT: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
 impl Drop for StoppedWorld {
     fn drop(&mut self) {
         let _g = RESUME_LOCK.lock();
         STOP.store(false, Ordering::Release);
+        RESTARTED_AT.with(|t| t.set(Some(Instant::now())));
         RESUME.notify_all();
     }
 }

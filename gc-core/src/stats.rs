@@ -5,8 +5,8 @@
 //! stats; [`mem_stats`] stops the world briefly to fold them too, exactly as
 //! `ReadMemStats` does. The rest are global atomics written by the collector.
 //!
-//! Invariants: `frees <= mallocs`; `pause_ns` holds the most recent pauses,
-//! newest last, at most 256 of them (Go's `PauseNs` ring).
+//! Invariants: `frees <= mallocs`; `pauses` holds the most recent stops of
+//! the world, one entry per stop (not per cycle), newest last, at most 256.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::Mutex;
@@ -56,11 +56,13 @@ pub struct MemStats {
     pub num_forced_gc: u64,
     /// Total stop-the-world time (Go: `PauseTotalNs`).
     pub pause_total: Duration,
-    /// Longest pause so far.
+    /// Longest single stop of the world so far.
     pub pause_max: Duration,
     /// Longest time mutators took to reach a safepoint for a stop.
     pub time_to_safepoint_max: Duration,
-    /// Recent pauses, oldest first, at most 256 (Go: `PauseNs`).
+    /// Recent stops of the world, oldest first, at most 256, one per stop
+    /// (Go's `/sched/pauses/total/gc:seconds`; Go's `PauseNs` sums a
+    /// cycle's stops instead).
     pub pauses: Vec<Duration>,
     /// Unix time of the last cycle's end, in ns (Go: `LastGC`).
     pub last_gc_unix_ns: u64,
@@ -89,23 +91,30 @@ pub fn take_marked() -> (u64, u64) {
     (CYCLE_MARKED_BYTES.swap(0, Ordering::AcqRel), CYCLE_MARKED_OBJECTS.swap(0, Ordering::AcqRel))
 }
 
-/// Records a finished cycle.
-pub fn record_cycle(pause: Duration, ttsp: Duration, forced: bool) {
+/// Records one stop of the world made by the collector (each cycle makes at
+/// least two: sweep termination and mark termination). Pauses are kept per
+/// stop, as Go's `/sched/pauses/total/gc:seconds` metric and gctrace report
+/// them.
+pub fn record_stop(pause: Duration, ttsp: Duration) {
     let ns = pause.as_nanos() as u64;
-    NUM_GC.fetch_add(1, Ordering::AcqRel);
-    if forced {
-        NUM_FORCED_GC.fetch_add(1, Ordering::Relaxed);
-    }
     PAUSE_TOTAL_NS.fetch_add(ns, Ordering::Relaxed);
     PAUSE_MAX_NS.fetch_max(ns, Ordering::Relaxed);
     TTSP_MAX_NS.fetch_max(ttsp.as_nanos() as u64, Ordering::Relaxed);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    LAST_GC_UNIX_NS.store(now.as_nanos() as u64, Ordering::Relaxed);
     let mut p = PAUSES.lock();
     if p.len() == 256 {
         p.pop_front();
     }
     p.push_back(ns);
+}
+
+/// Records a finished cycle.
+pub fn record_cycle(forced: bool) {
+    NUM_GC.fetch_add(1, Ordering::AcqRel);
+    if forced {
+        NUM_FORCED_GC.fetch_add(1, Ordering::Relaxed);
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    LAST_GC_UNIX_NS.store(now.as_nanos() as u64, Ordering::Relaxed);
 }
 
 /// Completed cycles.
