@@ -11,6 +11,10 @@
 //! *the* object that was stored (a freed slot reused by another node would
 //! have another id). Handles travel between threads through channels, weak
 //! pointers are upgraded mid-cycle, and `GcVec`s grow while being marked.
+//! Each node also carries a chain of headerless leaves (48-byte objects
+//! whose pointer bits straddle bitmap words), prepended newest first, so a
+//! walk checks that ids strictly decrease: a freed leaf reused by a newer one
+//! breaks the order.
 //! At the end everything is dropped and one `collect()` must free every node.
 //!
 //! Env: `TRICOLOR_CONC_OPS` (operations per thread, default 60 000),
@@ -62,6 +66,42 @@ struct Node {
     #[trace(skip)]
     edge_ids: Mutex<[u64; 2]>,
     kids: GcVec<Node>,
+    chain: Member<Leaf>,
+}
+
+/// Headerless: no drop glue, an exact pointer map, 48 bytes.
+#[derive(Trace)]
+struct Leaf {
+    next: Member<Leaf>,
+    id: u64,
+    check: u64,
+    pad: [u64; 3],
+}
+
+static NEXT_LEAF: AtomicU64 = AtomicU64::new(1);
+
+fn grow_chain(n: &Node) {
+    let id = NEXT_LEAF.fetch_add(1, Ordering::Relaxed);
+    let head = n.chain.get();
+    let leaf = Gc::new(Leaf { next: Member::from_opt(head.as_ref()), id, check: checksum(id), pad: [id; 3] });
+    n.chain.set(&leaf);
+}
+
+fn walk_chain(n: &Node, cut: bool) {
+    let mut cur = n.chain.get();
+    let mut last = u64::MAX;
+    let mut depth = 0;
+    while let Some(l) = cur {
+        assert_eq!(l.check, checksum(l.id), "leaf {}: payload overwritten", l.id);
+        assert_eq!(l.pad, [l.id; 3], "leaf {}: payload overwritten", l.id);
+        assert!(l.id < last, "leaf chain out of order ({} after {last}): a freed leaf was reused", l.id);
+        last = l.id;
+        depth += 1;
+        if cut && depth == 8 {
+            l.next.clear();
+        }
+        cur = l.next.get();
+    }
 }
 
 fn new_node(a: Option<&Gc<Node>>, b: Option<&Gc<Node>>) -> Gc<Node> {
@@ -75,6 +115,7 @@ fn new_node(a: Option<&Gc<Node>>, b: Option<&Gc<Node>>) -> Gc<Node> {
         edges: [Member::from_opt(a), Member::from_opt(b)],
         edge_ids: Mutex::new(ids),
         kids: GcVec::new(),
+        chain: Member::null(),
     })
 }
 
@@ -162,8 +203,15 @@ fn worker(t: &Table, seed: u64, ops: usize, tx: mpsc::Sender<Gc<Node>>, rx: mpsc
                     set_edge(&a, rng.below(2), b.as_ref());
                 }
             }
+            // Headerless leaves: prepend, walk, cut.
+            45..=49 => {
+                if let Some(a) = t.get(rng.below(SLOTS)) {
+                    grow_chain(&a);
+                    walk_chain(&a, rng.below(4) == 0);
+                }
+            }
             // Walk: load-then-root along edges.
-            45..=64 => {
+            50..=64 => {
                 let mut cur = t.get(rng.below(SLOTS));
                 for _ in 0..16 {
                     let Some(n) = cur else { break };

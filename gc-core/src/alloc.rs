@@ -11,8 +11,8 @@
 //! is allocated, its span's `has_drops` is set if the type has drop glue, and
 //! its contents are uninitialised except that no other thread can reach it.
 
-use crate::heap::object::{header_offset, slot_size, TypeInfo, LARGE};
-use crate::heap::size_class::{size_to_class, SpanClass, MAX_SMALL_SIZE, PAGE_SIZE};
+use crate::heap::object::{header_offset, span_class_for, TypeInfo, LARGE};
+use crate::heap::size_class::{SpanClass, PAGE_SIZE};
 use crate::heap::{heap, span::Span};
 use crate::mark;
 use crate::mutator::Mutator;
@@ -29,12 +29,7 @@ pub const MAX_ALIGN: usize = PAGE_SIZE;
 /// section.
 #[inline]
 pub unsafe fn mallocgc(m: &Mutator, info: &'static TypeInfo, payload: usize) -> usize {
-    let size = slot_size(payload, info.align, info.is_slice);
-    let spc = if size <= MAX_SMALL_SIZE && info.align <= 16 {
-        SpanClass::new(size_to_class(size), info.no_pointers).0
-    } else {
-        LARGE
-    };
+    let spc = span_class_for(payload, info.align, info.is_slice, info.no_pointers, info.headerless);
     // SAFETY: forwarded contract.
     unsafe { mallocgc_class(m, info, spc, payload) }
 }
@@ -54,6 +49,10 @@ pub unsafe fn mallocgc_class(m: &Mutator, info: &'static TypeInfo, spc: u8, payl
     } else {
         alloc_large(info, payload)
     };
+    if info.headerless && !info.no_pointers {
+        // Go: `heapSetType` for a small object.
+        span.set_ptr_bits(slot, info.ptr_map as u64);
+    }
     if info.drop.is_some() && !span.has_drops.load(Ordering::Relaxed) {
         span.has_drops.store(true, Ordering::Relaxed);
     }
@@ -94,11 +93,15 @@ fn alloc_large(info: &'static TypeInfo, payload: usize) -> (usize, &'static Span
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::object::HasTypeInfo;
+    use crate::heap::object::{slot_size, HasTypeInfo};
+    use crate::heap::size_class::{size_to_class, MAX_SMALL_SIZE};
     use crate::trace::TraceLayout;
 
     fn computed<T: TraceLayout>() -> u8 {
         let info = T::INFO;
+        if info.headerless {
+            return SpanClass::headerless(size_to_class(info.size), info.no_pointers).0;
+        }
         let size = slot_size(info.size, info.align, false);
         if size <= MAX_SMALL_SIZE && info.align <= 16 {
             SpanClass::new(size_to_class(size), info.no_pointers).0
@@ -117,7 +120,26 @@ mod tests {
         assert_eq!(<[u8; 1017] as HasTypeInfo>::SPAN_CLASS, computed::<[u8; 1017]>());
         assert_eq!(<[u8; 40_000] as HasTypeInfo>::SPAN_CLASS, LARGE);
         assert_eq!(<crate::Member<u64> as HasTypeInfo>::SPAN_CLASS, computed::<crate::Member<u64>>());
+        assert_eq!(<String as HasTypeInfo>::SPAN_CLASS, computed::<String>());
         // A zero-sized type still gets a distinct 8-byte slot (class 1).
         assert_eq!(SpanClass(<() as HasTypeInfo>::SPAN_CLASS).size_class(), 1);
+    }
+
+    /// Which layouts go without a header (Go: every object below 512 B; here
+    /// those without drop glue, a `trace` fallback or a length).
+    #[test]
+    fn headerless_layouts() {
+        let hl = |c: u8| SpanClass(c).is_headerless();
+        assert!(hl(<u64 as HasTypeInfo>::SPAN_CLASS), "plain data");
+        assert!(hl(<crate::Member<u64> as HasTypeInfo>::SPAN_CLASS), "exact pointer map");
+        assert!(hl(<[u8; 512] as HasTypeInfo>::SPAN_CLASS), "512 B is the limit");
+        assert!(!hl(<[u8; 513] as HasTypeInfo>::SPAN_CLASS), "above 512 B");
+        assert!(!hl(<String as HasTypeInfo>::SPAN_CLASS), "drop glue needs the header");
+        assert!(!hl(<u128 as HasTypeInfo>::SPAN_CLASS), "16-byte alignment");
+        assert!(!hl(<() as HasTypeInfo>::SPAN_CLASS), "zero-sized");
+        assert!(!hl(<Vec<crate::Member<u64>> as HasTypeInfo>::SPAN_CLASS), "trace fallback");
+        // A headerless object fills its class exactly: a 16-byte node takes
+        // a 16-byte slot, as in Go.
+        assert_eq!(crate::heap::size_class::class_size(SpanClass(<[u64; 2] as HasTypeInfo>::SPAN_CLASS).size_class()), 16);
     }
 }

@@ -61,6 +61,9 @@ unsafe impl Send for PendingDrop {}
 pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>) -> usize {
     let has_drops = span.has_drops.load(Ordering::Relaxed);
     let has_specials = span.has_specials.load(Ordering::Acquire);
+    // Headerless objects have no drop glue and no header to read: only
+    // their specials matter, keyed by the slot address itself.
+    let headerless = span.class.is_headerless();
     let mut dead_with_specials: Vec<usize> = Vec::new();
     let mut live = 0;
     let mut freed = 0u64;
@@ -77,6 +80,12 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
                 let b = d.trailing_zeros() as usize;
                 d &= d - 1;
                 let slot = span.slot_addr(w * 64 + b);
+                if headerless {
+                    if has_specials {
+                        dead_with_specials.push(slot);
+                    }
+                    continue;
+                }
                 let h = object::header(slot);
                 let word = h.load(Ordering::Acquire);
                 match object::state_of(word) {

@@ -1,12 +1,21 @@
-//! Object layout: the one-word header and the per-type descriptor.
+//! Object layout: headerless objects, the one-word header, and the per-type
+//! descriptor.
 //!
-//! Every object's slot starts with a header word: a pointer to the type's
-//! static [`TypeInfo`] with two state bits in its low bits. Slice objects
-//! (`Gc<[T]>`, `Gc<str>`) keep their length in the next word, just below the
-//! object. Go keeps small objects' pointer bits per span and a type header only
-//! above 512 B; we need drop glue and a `trace` fallback per object, which a
-//! span-level bitmap cannot give, so every object has a header (docs/design.md
-//! records the cost: 8 bytes per object).
+//! **Headerless** objects are what Go does for every small object: types of
+//! at most 512 bytes, aligned to at most 8, with no drop glue and either no
+//! pointers or an exact pointer map (the common case: nodes made of
+//! `Member`s and plain data). They sit at the start of their slot and cost
+//! nothing but their size; they live in span classes of their own, whose scan
+//! spans keep one pointer bit per word, written at allocation (Go's heap
+//! bits). Nothing else needs their type: they are never dropped and never
+//! traced by `trace`.
+//!
+//! Every other object's slot starts with a header word: a pointer to the
+//! type's static [`TypeInfo`] with two state bits in its low bits. Slice
+//! objects (`Gc<[T]>`, `Gc<str>`) keep their length in the next word, just
+//! below the object. These are the objects that need drop glue, a `trace`
+//! fallback or a length per object, which span-level bits cannot give
+//! (docs/design.md records the cost: 8 bytes per such object).
 //!
 //! Placement: the object sits at `p = slot + header_offset(align, is_slice)`:
 //! 8 for types aligned to at most 8, 16 for 16-aligned types and for slices,
@@ -49,6 +58,9 @@ pub struct TypeInfo {
     pub map_exact: bool,
     /// True for slice objects (length at `p - 16`).
     pub is_slice: bool,
+    /// True if objects of this type go without a header (see the module
+    /// doc and [`is_headerless`]).
+    pub headerless: bool,
     /// Visits the object's pointer slots; `len` is the element count for
     /// slices and 1 otherwise.
     pub trace: unsafe fn(p: usize, len: usize, tracer: &mut Tracer<'_>),
@@ -96,15 +108,42 @@ pub trait HasTypeInfo {
 /// `HasTypeInfo::SPAN_CLASS` for objects that take a large span.
 pub const LARGE: u8 = u8::MAX;
 
+/// True if objects of a type with this layout go without a header: at most
+/// 512 bytes (Go's `minSizeForMallocHeader`), aligned to at most 8, not
+/// zero-sized (a zero-sized object needs its header for a distinct
+/// address), no drop glue, and either no pointers or an exact pointer map.
+pub const fn is_headerless(
+    size: usize,
+    align: usize,
+    is_slice: bool,
+    no_pointers: bool,
+    map_exact: bool,
+    needs_drop: bool,
+) -> bool {
+    !is_slice
+        && !needs_drop
+        && size > 0
+        && size <= crate::heap::size_class::MAX_HEADERLESS_SIZE
+        && align <= 8
+        && (no_pointers || map_exact)
+}
+
+/// The span class for an object of this layout, or `LARGE`.
+pub const fn span_class_for(payload: usize, align: usize, is_slice: bool, no_pointers: bool, headerless: bool) -> u8 {
+    use crate::heap::size_class::{size_to_class, SpanClass, MAX_SMALL_SIZE};
+    if headerless {
+        return SpanClass::headerless(size_to_class(payload), no_pointers).0;
+    }
+    let size = slot_size(payload, align, is_slice);
+    if size <= MAX_SMALL_SIZE && align <= 16 {
+        SpanClass::new(size_to_class(size), no_pointers).0
+    } else {
+        LARGE
+    }
+}
+
 impl<T: TraceLayout> HasTypeInfo for T {
-    const SPAN_CLASS: u8 = {
-        let size = slot_size(size_of::<T>(), align_of::<T>(), false);
-        if size <= crate::heap::size_class::MAX_SMALL_SIZE && align_of::<T>() <= 16 {
-            crate::heap::size_class::SpanClass::new(crate::heap::size_class::size_to_class(size), T::NO_POINTERS).0
-        } else {
-            LARGE
-        }
-    };
+    const SPAN_CLASS: u8 = span_class_for(size_of::<T>(), align_of::<T>(), false, T::NO_POINTERS, Self::INFO.headerless);
     const INFO: &'static TypeInfo = &TypeInfo {
         size: size_of::<T>(),
         align: align_of::<T>(),
@@ -112,6 +151,14 @@ impl<T: TraceLayout> HasTypeInfo for T {
         ptr_map: T::POINTER_MAP.bits(),
         map_exact: T::POINTER_MAP.is_exact(),
         is_slice: false,
+        headerless: is_headerless(
+            size_of::<T>(),
+            align_of::<T>(),
+            false,
+            T::NO_POINTERS,
+            T::POINTER_MAP.is_exact(),
+            T::NEEDS_DROP,
+        ),
         trace: trace_one::<T>,
         drop: if T::NEEDS_DROP { Some(drop_one::<T>) } else { None },
         name: core::any::type_name::<T>,
@@ -123,6 +170,7 @@ impl<T: TraceLayout> HasTypeInfo for T {
         ptr_map: T::POINTER_MAP.bits(),
         map_exact: T::POINTER_MAP.is_exact(),
         is_slice: true,
+        headerless: false,
         trace: trace_slice::<T>,
         drop: if T::NEEDS_DROP { Some(drop_slice::<T>) } else { None },
         name: core::any::type_name::<[T]>,
@@ -172,7 +220,11 @@ pub fn info_of(word: usize) -> &'static TypeInfo {
 /// The object address for a slot holding an object of type `info`.
 #[inline]
 pub fn object_of(slot: usize, info: &TypeInfo) -> usize {
-    slot + header_offset(info.align, info.is_slice)
+    if info.headerless {
+        slot
+    } else {
+        slot + header_offset(info.align, info.is_slice)
+    }
 }
 
 /// The header state bits of a header word.
@@ -192,12 +244,16 @@ pub fn len_of(p: usize, info: &TypeInfo) -> usize {
     }
 }
 
-/// Writes the header (and length) of a new object in `slot`.
+/// Writes the header (and length) of a new object in `slot`; nothing for a
+/// headerless object (its pointer bits were written by the allocator).
 ///
 /// # Safety
 /// `slot` is a freshly allocated slot large enough for `info`'s layout.
 #[inline]
 pub unsafe fn init_header(slot: usize, info: &'static TypeInfo, len: usize) {
+    if info.headerless {
+        return;
+    }
     // SAFETY: per the contract the header words belong to this new object.
     unsafe {
         if info.is_slice {

@@ -16,8 +16,19 @@
 pub const MAX_SMALL_SIZE: usize = 32768;
 /// Number of size classes, class 0 meaning "large" (Go: `_NumSizeClasses`).
 pub const NUM_SIZE_CLASSES: usize = 68;
-/// Number of span classes: size class × {scan, noscan} (Go: `numSpanClasses`).
-pub const NUM_SPAN_CLASSES: usize = NUM_SIZE_CLASSES * 2;
+/// Objects up to this size may go without a header (Go:
+/// `minSizeForMallocHeader`, below which Go keeps pointer bits per span).
+pub const MAX_HEADERLESS_SIZE: usize = 512;
+/// Size classes that have headerless span classes (0 through the class of
+/// [`MAX_HEADERLESS_SIZE`]).
+pub const NUM_HEADERLESS_CLASSES: usize = size_to_class(MAX_HEADERLESS_SIZE) as usize + 1;
+/// First index of the headerless span classes.
+const HEADERLESS_BASE: usize = NUM_SIZE_CLASSES * 2;
+/// Number of span classes: size class × {scan, noscan}, then the small size
+/// classes again × {scan, noscan} for headerless objects (Go:
+/// `numSpanClasses`, which has only the first part).
+pub const NUM_SPAN_CLASSES: usize = HEADERLESS_BASE + NUM_HEADERLESS_CLASSES * 2;
+const _: () = assert!(NUM_SPAN_CLASSES < u8::MAX as usize, "span classes must fit a u8 beside LARGE");
 /// The runtime page (Go: `_PageShift` = 13).
 pub const PAGE_SHIFT: usize = 13;
 /// 8 KiB.
@@ -184,10 +195,28 @@ impl SpanClass {
     pub const fn new(size_class: u8, noscan: bool) -> SpanClass {
         SpanClass((size_class << 1) | noscan as u8)
     }
+    /// The span class of headerless objects of `size_class` (at most the
+    /// class of [`MAX_HEADERLESS_SIZE`]): their type is not recorded per
+    /// object; scan spans keep one pointer bit per word instead (Go's
+    /// small-object heap bits).
+    #[inline]
+    pub const fn headerless(size_class: u8, noscan: bool) -> SpanClass {
+        assert!((size_class as usize) < NUM_HEADERLESS_CLASSES);
+        SpanClass(HEADERLESS_BASE as u8 + ((size_class << 1) | noscan as u8))
+    }
+    /// True for the span classes of headerless objects.
+    #[inline]
+    pub const fn is_headerless(self) -> bool {
+        self.0 as usize >= HEADERLESS_BASE
+    }
     /// The size class.
     #[inline]
     pub const fn size_class(self) -> u8 {
-        self.0 >> 1
+        if self.is_headerless() {
+            (self.0 - HEADERLESS_BASE as u8) >> 1
+        } else {
+            self.0 >> 1
+        }
     }
     /// True if objects in such spans hold no pointers and are never scanned.
     #[inline]

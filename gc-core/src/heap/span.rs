@@ -47,6 +47,11 @@ pub struct Span {
     pub mark_bits: Bitmap,
     /// Bit per slot: reached by the checkmark pass (`GODEBUG=gccheckmark=1`).
     pub check_bits: Bitmap,
+    /// Headerless scan spans only: one bit per 8-byte word of the span, set
+    /// for words that hold a `Member` (Go: the heap bits at the end of a
+    /// small-object span, `writeHeapBitsSmall`). Written by the allocating
+    /// owner before the object is published; read by markers.
+    pub ptr_bits: Bitmap,
     /// Sweep generation (Go: `sweepgen`); see `sweep.rs`.
     pub sweepgen: AtomicU32,
     /// Set when an object with drop glue is allocated here; sticky until the
@@ -84,6 +89,7 @@ impl Span {
             alloc_bits: Bitmap::new(nelems),
             mark_bits: Bitmap::new(nelems),
             check_bits: Bitmap::new(nelems),
+            ptr_bits: Bitmap::new(if class.is_headerless() && !class.noscan() { npages * PAGE_SIZE / 8 } else { 0 }),
             sweepgen: AtomicU32::new(sweepgen),
             has_drops: AtomicBool::new(false),
             has_specials: AtomicBool::new(false),
@@ -105,6 +111,44 @@ impl Span {
     #[inline]
     pub fn slot_addr(&self, i: usize) -> usize {
         self.base + i * self.elemsize
+    }
+
+    /// Records the pointer words of a new headerless object in `slot` (Go:
+    /// `heapSetType`): bit `i` of `map` says word `i` holds a `Member`; the
+    /// slot's other words are cleared.
+    ///
+    /// Only the span's allocating owner calls this; markers may read the
+    /// words meanwhile, and see the bits of other objects unchanged.
+    #[inline]
+    pub fn set_ptr_bits(&self, slot: usize, map: u64) {
+        let w0 = (slot - self.base) / 8;
+        let n = self.elemsize / 8;
+        let mask = if n >= 64 { !0 } else { (1u64 << n) - 1 };
+        let bits = map & mask;
+        let (i, off) = (w0 / 64, w0 % 64);
+        let cur = self.ptr_bits.word(i);
+        self.ptr_bits.store_word(i, (cur & !(mask << off)) | (bits << off));
+        if off + n > 64 {
+            let hi = off + n - 64;
+            let cur = self.ptr_bits.word(i + 1);
+            let hi_mask = (1u64 << hi) - 1;
+            self.ptr_bits.store_word(i + 1, (cur & !hi_mask) | (bits >> (64 - off)));
+        }
+    }
+
+    /// The pointer words of the headerless object in `slot` (bit `i`: word
+    /// `i`).
+    #[inline]
+    pub fn ptr_bits_of(&self, slot: usize) -> u64 {
+        let w0 = (slot - self.base) / 8;
+        let n = self.elemsize / 8;
+        let mask = if n >= 64 { !0 } else { (1u64 << n) - 1 };
+        let (i, off) = (w0 / 64, w0 % 64);
+        let mut bits = self.ptr_bits.word(i) >> off;
+        if off + n > 64 {
+            bits |= self.ptr_bits.word(i + 1) << (64 - off);
+        }
+        bits & mask
     }
 
     /// One past the last byte.
@@ -238,5 +282,41 @@ impl Span {
         st.freeindex = 0;
         st.alloc_count = alloc_count;
         st.alloc_cache = !self.alloc_bits.word(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::size_class::size_to_class;
+
+    /// Pointer bits round-trip for every slot of a span, including objects
+    /// whose bits straddle two bitmap words, and writing one object's bits
+    /// leaves its neighbours' alone.
+    #[test]
+    fn ptr_bits_round_trip_and_do_not_disturb_neighbours() {
+        for size in [8usize, 16, 24, 48, 80, 208, 512] {
+            let class = SpanClass::headerless(size_to_class(size), false);
+            let span = Span::new(1 << 20, 1, class, 0);
+            let words = span.elemsize / 8;
+            let map = |i: usize| -> u64 {
+                let m = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5;
+                if words >= 64 { m } else { m & ((1 << words) - 1) }
+            };
+            for i in 0..span.nelems {
+                span.set_ptr_bits(span.slot_addr(i), map(i));
+            }
+            for i in 0..span.nelems {
+                assert_eq!(span.ptr_bits_of(span.slot_addr(i)), map(i), "size {size}, slot {i}");
+            }
+            // Rewrite every other slot with all-pointer bits.
+            for i in (0..span.nelems).step_by(2) {
+                span.set_ptr_bits(span.slot_addr(i), !0);
+            }
+            for i in 0..span.nelems {
+                let want = if i % 2 == 0 { if words >= 64 { !0 } else { (1 << words) - 1 } } else { map(i) };
+                assert_eq!(span.ptr_bits_of(span.slot_addr(i)), want, "size {size}, slot {i} after rewrite");
+            }
+        }
     }
 }

@@ -33,11 +33,12 @@ impl Check {
         }
         self.checked += 1;
         if !span.mark_bits.get(idx) {
-            let info = info_of(header(span.slot_addr(idx)).load(Ordering::Acquire));
-            eprintln!(
-                "tricolor-gc: fatal error: checkmark found a reachable object that was not marked: {p:#x} ({})",
-                (info.name)()
-            );
+            let what = if span.class.is_headerless() {
+                format!("a headerless object of {} bytes", span.elemsize)
+            } else {
+                (info_of(header(span.slot_addr(idx)).load(Ordering::Acquire)).name)().to_string()
+            };
+            eprintln!("tricolor-gc: fatal error: checkmark found a reachable object that was not marked: {p:#x} ({what})");
             std::process::abort();
         }
         if !span.class.noscan() {
@@ -62,6 +63,18 @@ pub fn verify(heap: &Heap, roots: impl IntoIterator<Item = usize>) -> u64 {
         c.reach(r);
     }
     while let Some(slot) = c.stack.pop() {
+        // SAFETY: reached objects are in live spans.
+        let span = unsafe { &*span_of(slot) };
+        if span.class.is_headerless() {
+            let mut bits = span.ptr_bits_of(slot);
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                // SAFETY: pointer bits mark `Member` words of the object.
+                c.visit(unsafe { &*((slot + i * 8) as *const AtomicUsize) });
+            }
+            continue;
+        }
         let info = info_of(header(slot).load(Ordering::Acquire));
         let p = object::object_of(slot, info);
         let len = object::len_of(p, info);

@@ -8,7 +8,8 @@
 //! global list.
 //!
 //! Invariants: a slot popped from a work buffer belongs to an allocated
-//! object of a scan span whose mark bit is set; every non-null, untagged word
+//! object of a scan span whose mark bit is set (tagged with bit 0 when the
+//! span is headerless); every non-null, untagged word
 //! visited is the address of an allocated object (Member words in the heap
 //! are adopted: never pending roots).
 
@@ -86,12 +87,19 @@ impl<'a> Marker<'a> {
         if span.class.noscan() {
             return;
         }
-        self.gcw.put(self.lists, span.slot_addr(idx));
+        // Work entries of headerless objects carry tag bit 0, so `scan`
+        // knows to read the span's pointer bits instead of a header.
+        self.gcw.put(self.lists, span.slot_addr(idx) | span.class.is_headerless() as usize);
     }
 
-    /// Blackens the grey object in `slot` (Go: `scanobject`).
+    /// Blackens the grey object in `slot` (Go: `scanobject`); `slot | 1`
+    /// for a headerless object.
     #[inline]
     pub fn scan(&mut self, slot: usize) {
+        if slot & 1 != 0 {
+            self.scan_headerless(slot & !1);
+            return;
+        }
         let info = info_of(header(slot).load(Ordering::Acquire));
         let p = object::object_of(slot, info);
         let len = object::len_of(p, info);
@@ -109,6 +117,18 @@ impl<'a> Marker<'a> {
             unsafe { (info.trace)(p, len, &mut Tracer::new(self)) };
             core::mem::forget(guard);
         }
+    }
+
+    /// Scans a headerless object by its span's pointer bits (Go's
+    /// small-object path of `scanobject`).
+    #[inline]
+    fn scan_headerless(&mut self, slot: usize) {
+        let (last, lo, hi) = self.last;
+        let s = if slot >= lo && slot < hi { last } else { span_of(slot) };
+        // SAFETY: grey entries are slots of allocated objects in live spans.
+        let span = unsafe { &*s };
+        self.scan_work += span.elemsize as u64;
+        self.scan_map(slot, span.ptr_bits_of(slot) as u128);
     }
 
     #[inline]
