@@ -219,3 +219,46 @@ fn hand_over_at_exit_then_scan() {
         unsafe { fallback.roots.free_segments() };
     });
 }
+
+/// The concurrent root scan of concurrent marking: a marker walks the
+/// segment list and reads every slot *without* stopping the owner, while the
+/// owner registers roots that fill the current segment and publish new ones
+/// (refill prepends a segment, then stores the head). The scan sees every
+/// root registered before it began and not freed (here: A and B, the first
+/// segment) and never a free-list link, in every interleaving. (Loom does
+/// not see the publication of a new segment's contents: they are written
+/// through a raw pointer before the head's Release store, which this model
+/// therefore does not check; weakening that store to Relaxed still passes.)
+#[test]
+fn concurrent_scan_races_segment_growth() {
+    model(|| {
+        let owner = Arc::new(Owner::default());
+        set_current_owner(&*owner);
+        let (_sa, _sb) = (reg(&owner, A), reg(&owner, B));
+        let o = owner.clone();
+        let grower = thread::spawn(move || {
+            set_current_owner(&*o);
+            // Two more segments' worth, published while the scan runs.
+            let slots = [reg(&o, C), reg(&o, D), reg(&o, E), reg(&o, F)];
+            set_current_owner(core::ptr::null());
+            slots
+        });
+        // SAFETY: no hand-over runs in this model; the scan may run beside
+        // the owner (the contract of `for_each_root`).
+        let mut seen = Vec::new();
+        unsafe { owner.roots.for_each_root(|p| seen.push(p)) };
+        for p in &seen {
+            assert!([A, B, C, D, E, F].contains(p), "scan reported {p:#x}, not a root");
+        }
+        assert!(seen.contains(&A) && seen.contains(&B), "scan missed a root registered before it: {seen:x?}");
+        let slots = grower.join().unwrap();
+        set_current_owner(core::ptr::null());
+        distinct(&slots);
+        // SAFETY: quiescent now.
+        let audit = unsafe { owner.roots.audit(&owner) };
+        assert_eq!(audit.roots, vec![A, B, C, D, E, F]);
+        assert_eq!(audit.segments, 3);
+        // SAFETY: the model is over.
+        unsafe { owner.roots.free_segments() };
+    });
+}
