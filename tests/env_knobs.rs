@@ -90,3 +90,27 @@ fn gomemlimit_collects_even_with_gogc_off() {
     assert!(!out.contains("cycles=0"), "the memory limit never triggered a cycle: {out}");
     assert!(out.contains(&format!("limit={}", 16 << 20)), "{out}");
 }
+
+/// `gcstoptheworld=1` marks inside one stop (so no ragged-barrier restarts
+/// and no concurrent phase), `gcpacertrace=1` prints the pacer's state per
+/// cycle, and `clobberfree=1` keeps a correct program correct (freed slots
+/// are overwritten, live ones untouched).
+#[test]
+fn stop_the_world_mode_pacer_trace_and_clobberfree() {
+    if std::env::var_os(CHILD).is_some() {
+        let keep = Gc::new(Node { next: Member::null(), _pad: [7; 4] });
+        assert!(churn() > 0);
+        tricolor_gc::collect();
+        assert_eq!(keep._pad, [7; 4], "a live object was clobbered");
+        return;
+    }
+    let (ok, _, err) = child(
+        "stop_the_world_mode_pacer_trace_and_clobberfree",
+        &[("GODEBUG", "gcstoptheworld=1,gcpacertrace=1,gctrace=1,clobberfree=1")],
+    );
+    assert!(ok, "child failed:\n{err}");
+    let gc_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("gc ")).collect();
+    assert!(!gc_lines.is_empty(), "no gctrace lines:\n{err}");
+    assert!(gc_lines.iter().all(|l| l.contains(" 0 restarts")), "restarts in stop-the-world mode:\n{err}");
+    assert!(err.lines().any(|l| l.starts_with("pacer: marked ")), "no gcpacertrace line:\n{err}");
+}

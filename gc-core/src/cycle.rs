@@ -195,52 +195,69 @@ fn background_mark() {
 
 fn mark_cycle(job: Job) {
     let t_mark = Instant::now();
-
-    // --- Root jobs (Go: markroot), beside the running mutators ---
     let mut marker = Marker::new(&WORK);
-    {
-        let reg = mutator::lock_registry();
-        for m in reg.mutators() {
-            // SAFETY: holding the registry lock, no table is handed over.
-            unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
-        }
-    }
-    // Weak cells of live objects are roots (Go: markrootSpans).
-    crate::specials::for_each_weak_cell(|c| marker.shade(c));
-
-    // --- Concurrent mark and the ragged barrier (Go: gcMarkDone) ---
-    let helpers = workers::background_markers() - 1;
     let (mut bytes, mut objects) = (0u64, 0u64);
     let mut restarts = 0;
-    let (world, t_stop) = loop {
-        let (b, o) = workers::run_round(&mut marker, helpers, true);
-        bytes += b;
-        objects += o;
-        if !WORK.full_is_empty() {
-            continue;
-        }
+    let helpers = workers::background_markers() - 1;
+
+    let (world, t_stop) = if env::config().debug.gcstoptheworld > 0 {
+        // GODEBUG=gcstoptheworld=1|2: the whole mark inside one stop, with
+        // every worker (Go's gcForceMode / gcForceBlockMode).
         let t0 = Instant::now();
         let world = mutator::stop_the_world();
-        let mut flushed = false;
         for m in world.mutators() {
+            // SAFETY: the world is stopped.
+            unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
             // SAFETY: the world is stopped; mutators' local state is ours.
-            flushed |= unsafe { m.local() }.wbuf.flush_to_global();
+            unsafe { m.local() }.wbuf.flush_to_global();
         }
-        flushed |= !WORK.full_is_empty();
-        if !flushed {
+        crate::specials::for_each_weak_cell(|c| marker.shade(c));
+        let (b, o) = workers::run_round(&mut marker, usize::MAX, false);
+        (bytes, objects) = (b, o);
+        (world, t0)
+    } else {
+        // --- Root jobs (Go: markroot), beside the running mutators ---
+        {
+            let reg = mutator::lock_registry();
+            for m in reg.mutators() {
+                // SAFETY: holding the registry lock, no table is handed over.
+                unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
+            }
+        }
+        // Weak cells of live objects are roots (Go: markrootSpans).
+        crate::specials::for_each_weak_cell(|c| marker.shade(c));
+
+        // --- Concurrent mark and the ragged barrier (Go: gcMarkDone) ---
+        loop {
+            let (b, o) = workers::run_round(&mut marker, helpers, true);
+            bytes += b;
+            objects += o;
+            if !WORK.full_is_empty() {
+                continue;
+            }
+            let t0 = Instant::now();
+            let world = mutator::stop_the_world();
+            let mut flushed = false;
+            for m in world.mutators() {
+                // SAFETY: the world is stopped; mutators' local state is ours.
+                flushed |= unsafe { m.local() }.wbuf.flush_to_global();
+            }
+            flushed |= !WORK.full_is_empty();
+            if !flushed {
+                break (world, t0);
+            }
+            if restarts < MAX_RESTARTS {
+                restarts += 1;
+                let ttsp = world.time_to_safepoint;
+                stats::record_stop(world.restart() - t0, ttsp);
+                continue;
+            }
+            // Finish inside the stop, with every worker.
+            let (b, o) = workers::run_round(&mut marker, usize::MAX, false);
+            bytes += b;
+            objects += o;
             break (world, t0);
         }
-        if restarts < MAX_RESTARTS {
-            restarts += 1;
-            let ttsp = world.time_to_safepoint;
-            stats::record_stop(world.restart() - t0, ttsp);
-            continue;
-        }
-        // Finish inside the stop, with every worker.
-        let (b, o) = workers::run_round(&mut marker, usize::MAX, false);
-        bytes += b;
-        objects += o;
-        break (world, t0);
     };
     let concurrent = t_stop - t_mark;
     let ttsp = world.time_to_safepoint;
@@ -249,8 +266,15 @@ fn mark_cycle(job: Job) {
     stats::record_stop(stw2, ttsp);
     stats::record_cycle(job.trigger == Trigger::Forced);
 
-    // --- Sweep (concurrent) ---
+    // --- Sweep (concurrent; with gcstoptheworld=2 finished before the
+    // cycle counts as done, Go's gcForceBlockMode) ---
+    if env::config().debug.gcstoptheworld == 2 {
+        sweep::finish_sweep(false);
+    }
     sweep::wake_background();
+    if env::config().debug.gcpacertrace {
+        eprintln!("{}", pacer::trace_line());
+    }
     if env::config().debug.gctrace > 0 {
         let t = Trace { stw1: job.stw1, concurrent, stw2, heap1, marked, marked_objects, restarts };
         print_gctrace(&job, &t);

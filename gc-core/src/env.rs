@@ -99,6 +99,11 @@ pub struct Debug {
     /// `gcpacertrace`: print the pacer's internal state. On when positive.
     /// Go: `debug.gcpacertrace` (tested `> 0`).
     pub gcpacertrace: bool,
+    /// `clobberfree`: the sweeper overwrites every object it frees with a
+    /// bad pattern, so a use after free shows garbage or crashes instead of
+    /// reading stale but plausible data. On when positive.
+    /// Go: `debug.clobberfree` (tested `!= 0`; here `> 0`).
+    pub clobberfree: bool,
 }
 
 impl Default for Debug {
@@ -111,6 +116,7 @@ impl Default for Debug {
             gcstoptheworld: 0,
             madvdontneed: DEFAULT_MADVDONTNEED,
             gcpacertrace: false,
+            clobberfree: false,
         }
     }
 }
@@ -301,6 +307,7 @@ fn apply_godebug(debug: &mut Debug, godebug: &str, warn: &mut dyn FnMut(String))
             "gcstoptheworld" => debug.gcstoptheworld,
             "madvdontneed" => debug.madvdontneed.into(),
             "gcpacertrace" => debug.gcpacertrace.into(),
+            "clobberfree" => debug.clobberfree.into(),
             _ => continue,
         };
         let n = match go_atoi32(value) {
@@ -317,6 +324,7 @@ fn apply_godebug(debug: &mut Debug, godebug: &str, warn: &mut dyn FnMut(String))
             "gcstoptheworld" => debug.gcstoptheworld = non_negative,
             "madvdontneed" => debug.madvdontneed = n != 0,
             "gcpacertrace" => debug.gcpacertrace = n > 0,
+            "clobberfree" => debug.clobberfree = n > 0,
             _ => {}
         }
     }
@@ -605,6 +613,7 @@ mod tests {
     #[case("gcstoptheworld=2", debug_with(|d| d.gcstoptheworld = 2))]
     #[case("gcstoptheworld=-2", Debug::default())]
     #[case("madvdontneed=0", debug_with(|d| d.madvdontneed = false))]
+    #[case("clobberfree=1", debug_with(|d| d.clobberfree = true))]
     #[case("madvdontneed=1", debug_with(|d| d.madvdontneed = true))]
     #[case("madvdontneed=-1", debug_with(|d| d.madvdontneed = true))]
     #[case("gcpacertrace=1", debug_with(|d| d.gcpacertrace = true))]
@@ -622,7 +631,7 @@ mod tests {
     #[case("gctrace=0,gctrace=3", debug_with(|d| d.gctrace = 3))]
     #[case(
         "gctrace=1,gccheckmark=1,gcstoptheworld=2,madvdontneed=0,gcpacertrace=1",
-        Debug { gctrace: 1, gccheckmark: true, gcstoptheworld: 2, madvdontneed: false, gcpacertrace: true }
+        Debug { gctrace: 1, gccheckmark: true, gcstoptheworld: 2, madvdontneed: false, gcpacertrace: true, clobberfree: false }
     )]
     fn godebug_accepted(#[case] value: &str, #[case] want: Debug) {
         let (config, warnings) = read(&[("GODEBUG", value)]);
@@ -791,6 +800,7 @@ mod tests {
             gcstoptheworld: 0,
             madvdontneed: cfg!(target_os = "linux"),
             gcpacertrace: false,
+            clobberfree: false,
         };
         assert_eq!(d.debug, expected);
     }

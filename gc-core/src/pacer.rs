@@ -274,6 +274,22 @@ pub fn end_cycle(marked: u64, heap_live: u64, markers: usize) {
     commit();
 }
 
+/// The pacer's state after a cycle, for `GODEBUG=gcpacertrace=1` (Go
+/// prints its own at `endCycle` and `commit`).
+pub fn trace_line() -> String {
+    let cons_mark = STATE.lock().cons_mark;
+    format!(
+        "pacer: marked {} B, goal {} B, trigger {} B, last scan work {} B, cons/mark {:.4} (last 4: {:.4?}), assist {:.3} ms",
+        HEAP_MARKED.load(Ordering::Acquire),
+        GOAL.load(Ordering::Acquire),
+        TRIGGER.load(Ordering::Acquire),
+        LAST_SCAN.load(Ordering::Acquire),
+        cons_mark.iter().copied().fold(0.0, f64::max),
+        cons_mark,
+        ASSIST_NS.load(Ordering::Acquire) as f64 / 1e6,
+    )
+}
+
 /// The current heap goal (Go: `NextGC`).
 pub fn goal() -> u64 {
     init();
@@ -321,6 +337,27 @@ mod tests {
     #[case(10 << 20, None, u64::MAX)]
     fn goal_follows_gogc(#[case] marked: u64, #[case] p: Option<u32>, #[case] goal: u64) {
         assert_eq!(goal_for(marked, p, env::NO_MEMORY_LIMIT), goal);
+    }
+
+    /// Go's trigger bounds: at least 45/64 and at most 61/64 of the way from
+    /// the marked heap to the goal (or goal − 4 MiB for big heaps), the goal
+    /// less the runway in between.
+    #[rstest]
+    #[case(0, 4 << 20, 0.0, 0, (4 << 20) / 64 * 61)]
+    #[case(100 << 20, 200 << 20, 0.0, 0, (200 << 20) - HEAP_MINIMUM)]
+    #[case(100 << 20, 200 << 20, 10.0, 100 << 20, (100 << 20) + (100 << 20) / 64 * 45)]
+    #[case(100 << 20, 200 << 20, 0.05, 100 << 20, (200 << 20) - 15 * (1 << 20))]
+    #[case(10 << 20, 10 << 20, 0.5, 1 << 20, 10 << 20)]
+    fn trigger_follows_the_runway(
+        #[case] marked: u64,
+        #[case] goal: u64,
+        #[case] cons_mark: f64,
+        #[case] last_scan: u64,
+        #[case] want: u64,
+    ) {
+        let t = trigger_for(marked, goal, cons_mark, last_scan);
+        assert!(t.abs_diff(want) <= 64, "trigger {t}, want {want}");
+        assert!(t >= marked.min(goal) && t <= goal);
     }
 
     #[test]

@@ -64,6 +64,7 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
     // Headerless objects have no drop glue and no header to read: only
     // their specials matter, keyed by the slot address itself.
     let headerless = span.class.is_headerless();
+    let clobber = crate::env::config().debug.clobberfree;
     let mut dead_with_specials: Vec<usize> = Vec::new();
     let mut live = 0;
     let mut freed = 0u64;
@@ -105,6 +106,9 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
                     }
                 }
             }
+        }
+        if clobber {
+            clobber_free(span, w, alloc & !keep);
         }
         freed += (alloc & !keep).count_ones() as u64;
         live += keep.count_ones() as usize;
@@ -187,6 +191,25 @@ static SWEEP_CURSOR: AtomicUsize = AtomicUsize::new(0);
 /// was bumped.
 pub fn reset_cursor() {
     SWEEP_CURSOR.store(0, Ordering::Release);
+}
+
+/// `GODEBUG=clobberfree=1`: fills every slot in `freed` (bits of word `w`)
+/// with 0xdeadbeef, as Go's `clobberfree` does.
+#[cold]
+fn clobber_free(span: &Span, w: usize, mut freed: u64) {
+    while freed != 0 {
+        let b = freed.trailing_zeros() as usize;
+        freed &= freed - 1;
+        let slot = span.slot_addr(w * 64 + b);
+        for i in 0..span.elemsize / 8 {
+            // SAFETY: the slot is being freed by the span's owner (the
+            // caller of `sweep_span`); nothing live is in it, and no other
+            // thread may reach it (a reader would be a use after free, which
+            // this mode exists to expose). Atomic stores, because a buggy
+            // reader racing here must not be undefined behaviour too.
+            unsafe { &*((slot + i * 8) as *const AtomicUsize) }.store(0xdead_beef_dead_beef, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Sweeps one span from the central lists (Go: `sweepone`). Empty spans go
@@ -286,6 +309,13 @@ pub fn finish_sweep(wait: bool) {
         if !more {
             break;
         }
+    }
+    if wait && !in_drop() {
+        // Spans other threads claimed may still be mid-sweep, their dead
+        // objects' drops and cleanups not yet queued. Every sweep runs inside
+        // a critical section, so an empty stop of the world is the grace
+        // period that waits them out (Go: waiting for `sweep.active`).
+        drop(mutator::stop_the_world());
     }
     let mut deferred = core::mem::take(&mut *DEFERRED.lock());
     run_drops(&mut deferred);

@@ -128,13 +128,21 @@ pub fn reserve_arenas(n: usize) -> Result<usize, String> {
     Ok(base)
 }
 
-/// Returns the physical pages of `[addr, addr+len)` to the OS; they read as
-/// zero afterwards (Go: `sysUnused` with `MADV_DONTNEED`).
+/// Returns the physical pages of `[addr, addr+len)` to the OS (Go:
+/// `sysUnused`): with `MADV_DONTNEED` (the default on Linux, as in Go) they
+/// leave RSS at once and read as zero; with `GODEBUG=madvdontneed=0`,
+/// `MADV_FREE` lets the kernel take them lazily, under memory pressure, and
+/// they may keep their old contents. Nothing in the heap relies on released
+/// pages reading as zero: every object is written before it is published.
 pub fn release_pages(addr: usize, len: usize) {
+    #[cfg(target_os = "linux")]
+    let advice = if crate::env::config().debug.madvdontneed { libc::MADV_DONTNEED } else { libc::MADV_FREE };
+    #[cfg(not(target_os = "linux"))]
+    let advice = libc::MADV_DONTNEED;
     // SAFETY: the range is page-aligned, inside a heap arena and free; the
     // mapping stays reserved, only its contents are dropped.
     unsafe {
-        libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTNEED);
+        libc::madvise(addr as *mut libc::c_void, len, advice);
     }
 }
 
