@@ -20,9 +20,9 @@
 #![doc(hidden)]
 #![allow(dead_code, unreachable_pub)]
 
-/// Atomics used by the root tables.
+/// Atomics used by the root tables and the termination counters.
 pub(crate) mod atomic {
-    pub(crate) use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 }
 
 /// Cells used by the root tables; `UnsafeCell` has loom's closure API.
@@ -118,10 +118,18 @@ pub mod sync {
 #[path = "roots.rs"]
 pub mod roots;
 
+/// `mark/termination.rs` compiled against the loom facade (the same file as
+/// `crate::mark::termination`).
+#[cfg(loom)]
+#[allow(clippy::duplicate_mod)]
+#[path = "mark/termination.rs"]
+pub mod termination;
+
 /// What the loom tests use.
 #[cfg(loom)]
 pub mod model {
     pub use super::roots::{Audit, RootTable, SEGMENT_SLOTS};
+    pub use super::termination::{drain_until_done, MarkWork, Termination};
     pub use super::sync::atomic;
     pub use super::sync::{set_current_owner, Owner};
 }

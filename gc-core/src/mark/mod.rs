@@ -15,10 +15,15 @@ pub mod assist;
 pub mod barrier;
 pub mod checkmark;
 pub mod drain;
+pub mod termination;
 pub mod work;
 pub mod workers;
 
 use core::sync::atomic::{AtomicU8, Ordering};
+
+/// The synchronisation facade `termination.rs` uses (std's atomics here; the
+/// loom instance of that file, in `crate::sync`, sees loom's).
+pub(crate) use crate::sync;
 
 /// Go's `gcphase`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

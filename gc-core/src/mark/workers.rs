@@ -13,11 +13,8 @@
 //! finishes marking inside a pause when the ragged barrier keeps finding
 //! work (the fallback of `cycle.rs`).
 //!
-//! Termination: a marker that finds no work, locally or globally, increments
-//! `nwait`; it decrements `nwait` *before* taking a newly published buffer.
-//! The marker whose increment makes `nwait == nproc` and then sees the global
-//! list empty declares the round done: at that instant every marker's local
-//! buffers are empty and no buffer is published, so no grey object exists.
+//! Termination is `termination.rs` (Go's `nwait`/`nproc`), model-checked
+//! with loom.
 //!
 //! Invariants: a round starts only while the phase is `Mark` (or the world is
 //! stopped); `run_round` returns only after every participating worker has
@@ -26,7 +23,7 @@
 use super::drain::{Marker, PrefetchRing, WORK};
 use crate::pacer;
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use super::termination::{drain_until_done, MarkWork, Termination};
 use std::sync::OnceLock;
 
 struct Pool {
@@ -34,9 +31,7 @@ struct Pool {
     round: Mutex<Round>,
     start: Condvar,
     finished: Condvar,
-    nwait: AtomicUsize,
-    nproc: AtomicUsize,
-    done: AtomicBool,
+    term: Termination,
 }
 
 #[derive(Default)]
@@ -60,9 +55,7 @@ fn pool() -> &'static Pool {
             round: Mutex::new(Round::default()),
             start: Condvar::new(),
             finished: Condvar::new(),
-            nwait: AtomicUsize::new(0),
-            nproc: AtomicUsize::new(1),
-            done: AtomicBool::new(false),
+            term: Termination::new(),
         }));
         for i in 0..workers {
             std::thread::Builder::new()
@@ -103,54 +96,64 @@ fn worker(p: &'static Pool, index: usize) {
 /// How many objects a marker scans between checks for starving peers.
 const BALANCE_EVERY: u32 = 64;
 
-fn drain_shared(p: &Pool, m: &mut Marker<'_>, background: bool) {
-    let nproc = p.nproc.load(Ordering::Acquire);
-    let mut ring = PrefetchRing::new();
-    let mut flushed = m.scan_work;
-    'work: loop {
-        m.drain_with(&mut ring, &mut |n, scan_work| {
+/// A marker seen by the termination protocol: its `Marker` over the global
+/// lists, plus the pacer's scan-work accounting.
+struct Shared<'m, 'a> {
+    m: &'m mut Marker<'a>,
+    ring: PrefetchRing,
+    nproc: usize,
+    background: bool,
+    flushed: u64,
+}
+
+impl MarkWork for Shared<'_, '_> {
+    fn drain(&mut self) {
+        let (nproc, background) = (self.nproc, self.background);
+        let flushed = &mut self.flushed;
+        self.m.drain_with(&mut self.ring, &mut |n, scan_work| {
             if n % BALANCE_EVERY != 0 {
                 return false;
             }
-            if background && scan_work - flushed >= pacer::CREDIT_SLACK {
-                pacer::add_scan_work(scan_work - flushed, true);
-                flushed = scan_work;
+            if background && scan_work - *flushed >= pacer::CREDIT_SLACK {
+                pacer::add_scan_work(scan_work - *flushed, true);
+                *flushed = scan_work;
             }
             // Only the work buffers are balanced; the ring stays local.
             nproc > 1 && WORK.full_is_empty()
         });
-        pacer::add_scan_work(m.scan_work - flushed, background);
-        flushed = m.scan_work;
-        if !m.gcw.is_empty() {
-            m.gcw.balance(&WORK);
-            continue 'work;
-        }
-        // No work here or in the global list.
-        if p.nwait.fetch_add(1, Ordering::AcqRel) + 1 == nproc && WORK.full_is_empty() {
-            p.done.store(true, Ordering::Release);
-            return;
-        }
-        let mut spins = 0u32;
-        loop {
-            if p.done.load(Ordering::Acquire) {
-                return;
-            }
-            if !WORK.full_is_empty() {
-                p.nwait.fetch_sub(1, Ordering::AcqRel);
-                continue 'work;
-            }
-            spins += 1;
-            if spins < 100 {
-                core::hint::spin_loop();
-            } else if spins < 1000 || !background {
-                std::thread::yield_now();
-            } else {
-                // Beside running mutators an idle marker must not burn a
-                // core they could use (Go parks idle workers).
-                std::thread::sleep(std::time::Duration::from_micros(20));
-            }
+        pacer::add_scan_work(self.m.scan_work - self.flushed, background);
+        self.flushed = self.m.scan_work;
+    }
+
+    fn has_local(&self) -> bool {
+        !self.m.gcw.is_empty()
+    }
+
+    fn publish(&mut self) {
+        self.m.gcw.balance(&WORK);
+    }
+
+    fn global_empty(&self) -> bool {
+        WORK.full_is_empty()
+    }
+
+    fn idle(&self, spins: u32) {
+        if spins < 100 {
+            core::hint::spin_loop();
+        } else if spins < 1000 || !self.background {
+            std::thread::yield_now();
+        } else {
+            // Beside running mutators an idle marker must not burn a core
+            // they could use (Go parks idle workers).
+            std::thread::sleep(std::time::Duration::from_micros(20));
         }
     }
+}
+
+fn drain_shared(p: &Pool, m: &mut Marker<'_>, background: bool) {
+    let flushed = m.scan_work;
+    let mut w = Shared { m, ring: PrefetchRing::new(), nproc: p.term.nproc(), background, flushed };
+    drain_until_done(&p.term, &mut w);
 }
 
 /// Markers a background round uses: Go's 25 % of GOMAXPROCS, rounded
@@ -170,17 +173,13 @@ pub fn run_round(marker: &mut Marker<'_>, helpers: usize, background: bool) -> (
     let p = pool();
     let helpers = helpers.min(p.workers);
     if helpers == 0 {
-        p.nproc.store(1, Ordering::Release);
-        p.nwait.store(0, Ordering::Release);
-        p.done.store(false, Ordering::Release);
+        p.term.open(1);
         drain_shared(p, marker, background);
         return (0, 0);
     }
     // Publish the roots' grey objects so workers can start at once.
     marker.gcw.balance(&WORK);
-    p.nproc.store(helpers + 1, Ordering::Release);
-    p.nwait.store(0, Ordering::Release);
-    p.done.store(false, Ordering::Release);
+    p.term.open(helpers + 1);
     {
         let mut r = p.round.lock();
         r.epoch += 1;
