@@ -81,8 +81,10 @@ struct Leaf {
 static NEXT_LEAF: AtomicU64 = AtomicU64::new(1);
 
 fn grow_chain(n: &Node) {
-    let id = NEXT_LEAF.fetch_add(1, Ordering::Relaxed);
+    // The id is taken after the head is read, so it is larger than the
+    // head's even when threads race to prepend to the same chain.
     let head = n.chain.get();
+    let id = NEXT_LEAF.fetch_add(1, Ordering::Relaxed);
     let leaf = Gc::new(Leaf { next: Member::from_opt(head.as_ref()), id, check: checksum(id), pad: [id; 3] });
     n.chain.set(&leaf);
 }
