@@ -2,7 +2,7 @@
 //!
 //! Counters that every allocation would touch (mallocs, bytes allocated) are
 //! kept per mutator cache and folded in at each stop, as Go folds per-P
-//! stats; [`mem_stats`] stops the world briefly to fold them too, exactly as
+//! stats; [`mem_stats`](crate::mem_stats) stops the world briefly to fold them too, exactly as
 //! `ReadMemStats` does. The rest are global atomics written by the collector.
 //!
 //! Invariants: `frees <= mallocs`; `pauses` holds the most recent stops of
