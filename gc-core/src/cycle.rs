@@ -98,11 +98,6 @@ pub fn maybe_collect() {
     }
 }
 
-/// True while a cycle is between its start and the end of mark termination.
-pub fn in_progress() -> bool {
-    RUNNING.load(Ordering::Acquire)
-}
-
 /// Starts a cycle. With `Trigger::Heap`, returns at once if one is running
 /// or the trigger no longer holds, and otherwise as soon as marking has
 /// started. With `Trigger::Forced`, waits for a running cycle to finish,

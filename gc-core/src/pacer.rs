@@ -296,12 +296,6 @@ pub fn goal() -> u64 {
     GOAL.load(Ordering::Acquire)
 }
 
-/// The heap size at which the next cycle starts.
-pub fn trigger() -> u64 {
-    init();
-    TRIGGER.load(Ordering::Acquire)
-}
-
 /// Live bytes after the last cycle.
 pub fn heap_marked() -> u64 {
     HEAP_MARKED.load(Ordering::Acquire)
