@@ -88,7 +88,7 @@ fn panic_in_trace_during_marking_aborts() {
         drop(g);
         return;
     }
-    assert_aborted("panic_in_trace_during_marking_aborts", "panic in Trace::trace of");
+    assert_aborted("panic_in_trace_during_marking_aborts", "panic in Trace::trace during marking of");
 }
 
 #[test]

@@ -20,6 +20,8 @@
 //! Env: `TRICOLOR_CONC_OPS` (operations per thread, default 60 000),
 //! `TRICOLOR_CONC_SEED`.
 
+mod common;
+use common::Rng;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use tricolor_gc::{Gc, GcVec, Member, Trace, Weak};
@@ -168,19 +170,6 @@ impl Table {
         let mut id = self.ids[i].lock().unwrap();
         self.slots[i].set_opt(t);
         *id = t.map_or(0, |g| g.tag.id);
-    }
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 

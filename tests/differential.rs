@@ -8,6 +8,8 @@
 //! failure: the seed is printed on every run), `TRICOLOR_DIFF_THREADS`
 //! (default 1 here; the pointer-model issue runs it with 4).
 
+mod common;
+use common::Rng;
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -46,20 +48,6 @@ struct Obj {
 
 fn checksum(id: u64) -> u64 {
     id.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) ^ 0xD1B5_4A32_D192_ED03
-}
-
-/// xorshift64*: small, seedable, no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 #[derive(Default)]

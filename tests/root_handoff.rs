@@ -41,7 +41,7 @@ fn pass_on(rx: mpsc::Receiver<Vec<Gc<Token>>>, tx: mpsc::Sender<Vec<Gc<Token>>>,
         let Ok(batch) = rx.recv() else { return };
         // New roots in this thread's table, then the originals' slots (in
         // the sender's table) are freed.
-        let clones: Vec<Gc<Token>> = batch.iter().cloned().collect();
+        let clones: Vec<Gc<Token>> = batch.to_vec();
         drop(batch);
         for g in &clones {
             assert_eq!(alive()[g.id].load(Ordering::Acquire), 1, "token {} was freed while rooted", g.id);

@@ -65,8 +65,7 @@ pub unsafe fn mallocgc_class(m: &Mutator, info: &'static TypeInfo, spc: u8, payl
         // Go: `deductAssistCredit`, then `gcAssistAlloc` when in debt.
         local.assist_bytes -= span.elemsize as i64;
         if local.assist_bytes < 0 && mark::phase() == mark::Phase::Mark {
-            let live = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
-            mark::assist::assist(&mut local.wbuf, &mut local.assist_bytes, live);
+            mark::assist::assist(&mut local.wbuf, &mut local.assist_bytes);
         }
     }
     local.cache.allocs += 1;
@@ -140,6 +139,9 @@ mod tests {
         assert!(!hl(<Vec<crate::Member<u64>> as HasTypeInfo>::SPAN_CLASS), "trace fallback");
         // A headerless object fills its class exactly: a 16-byte node takes
         // a 16-byte slot, as in Go.
-        assert_eq!(crate::heap::size_class::class_size(SpanClass(<[u64; 2] as HasTypeInfo>::SPAN_CLASS).size_class()), 16);
+        assert_eq!(
+            crate::heap::size_class::class_size(SpanClass(<[u64; 2] as HasTypeInfo>::SPAN_CLASS).size_class()),
+            16
+        );
     }
 }

@@ -152,14 +152,9 @@ fn start(trigger: Trigger, n: u64) {
     // Spans can only become unswept at mark termination, and every sweeper
     // works inside a critical section, so nothing is left to sweep here.
     debug_assert!(sweep::is_done(), "sweep termination with unswept spans");
+    // Every mutator's assist and black-allocation counters are zero here:
+    // mark termination (and thread exit) fold and reset them.
     let _ = stats::take_marked();
-    for m in world.mutators() {
-        // SAFETY: the world is stopped; mutators' local state is ours.
-        let local = unsafe { m.local() };
-        local.assist_bytes = 0;
-        local.black_bytes = 0;
-        local.black_objects = 0;
-    }
     pacer::start_cycle(heap0);
     mark::set_phase(Phase::Mark);
     let ttsp = world.time_to_safepoint;
@@ -200,27 +195,15 @@ fn mark_cycle(job: Job) {
         // every worker (Go's gcForceMode / gcForceBlockMode).
         let t0 = Instant::now();
         let world = mutator::stop_the_world();
-        for m in world.mutators() {
-            // SAFETY: the world is stopped.
-            unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
-            // SAFETY: the world is stopped; mutators' local state is ours.
-            unsafe { m.local() }.wbuf.flush_to_global();
-        }
-        crate::specials::for_each_weak_cell(|c| marker.shade(c));
+        scan_roots(&mut marker, world.mutators());
+        flush_buffers(&world);
         let (b, o) = workers::run_round(&mut marker, usize::MAX, false);
         (bytes, objects) = (b, o);
         (world, t0)
     } else {
-        // --- Root jobs (Go: markroot), beside the running mutators ---
-        {
-            let reg = mutator::lock_registry();
-            for m in reg.mutators() {
-                // SAFETY: holding the registry lock, no table is handed over.
-                unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
-            }
-        }
-        // Weak cells of live objects are roots (Go: markrootSpans).
-        crate::specials::for_each_weak_cell(|c| marker.shade(c));
+        // --- Root jobs (Go: markroot), beside the running mutators; the
+        // registry lock keeps any table from being handed over meanwhile ---
+        scan_roots(&mut marker, mutator::lock_registry().mutators());
 
         // --- Concurrent mark and the ragged barrier (Go: gcMarkDone) ---
         loop {
@@ -232,12 +215,7 @@ fn mark_cycle(job: Job) {
             }
             let t0 = Instant::now();
             let world = mutator::stop_the_world();
-            let mut flushed = false;
-            for m in world.mutators() {
-                // SAFETY: the world is stopped; mutators' local state is ours.
-                flushed |= unsafe { m.local() }.wbuf.flush_to_global();
-            }
-            flushed |= !WORK.full_is_empty();
+            let flushed = flush_buffers(&world) | !WORK.full_is_empty();
             if !flushed {
                 break (world, t0);
             }
@@ -281,6 +259,31 @@ fn mark_cycle(job: Job) {
     CTL_CV.notify_all();
 }
 
+/// Shades every root of `mutators` and the weak cells (Go: `markroot`).
+/// The caller holds the registry (or the world stopped), so no root table is
+/// handed over during the scan.
+fn scan_roots(marker: &mut Marker<'_>, mutators: impl Iterator<Item = &'static mutator::Mutator>) {
+    for m in mutators {
+        // SAFETY: per the contract, no hand-over runs meanwhile; the scan
+        // reads each slot atomically beside its owner (roots.rs).
+        unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
+    }
+    // Weak cells of live objects are roots (Go: markrootSpans).
+    crate::specials::for_each_weak_cell(|c| marker.shade(c));
+}
+
+/// Flushes every mutator's barrier buffer and work cache to the global
+/// lists (the per-mutator step of Go's ragged barrier); true if that
+/// published grey objects.
+fn flush_buffers(world: &StoppedWorld) -> bool {
+    let mut flushed = false;
+    for m in world.mutators() {
+        // SAFETY: the world is stopped; mutators' local state is ours.
+        flushed |= unsafe { m.local() }.wbuf.flush_to_global();
+    }
+    flushed
+}
+
 /// Mark termination, with the world stopped (Go: `gcMarkTermination`); the
 /// world restarts before it returns `(heap1, marked bytes, marked objects,
 /// restart instant)`.
@@ -295,13 +298,12 @@ fn mark_termination(
     world.free_retired();
     mark::set_phase(Phase::MarkTermination);
     let heap1 = heap.heap_live.load(Ordering::Relaxed).max(0) as u64;
+    // Everything still buffered is already black (Go: wbBuf.reset in gcMark),
+    // but flush anyway: it is cheap and keeps the invariant checkable.
+    flush_buffers(&world);
     for m in world.mutators() {
         // SAFETY: the world is stopped; mutators' local state is ours.
         let local = unsafe { m.local() };
-        // Everything still buffered is already black (Go: wbBuf.reset in
-        // gcMark), but flush anyway: it is cheap and keeps the invariant
-        // checkable.
-        local.wbuf.flush_to_global();
         // SAFETY: as above; caches are released so every span is in a list
         // for the sweep (Go: prepareForSweep for every P).
         unsafe { local.cache.release_all(heap) };

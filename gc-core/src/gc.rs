@@ -142,16 +142,6 @@ impl SlotVisitor for Adopt<'_> {
     }
 }
 
-struct AbortOnUnwind;
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        eprintln!(
-            "tricolor-gc: fatal error: panic in Trace::trace during adoption; the heap cannot be left half-built"
-        );
-        std::process::abort();
-    }
-}
-
 /// Adopts every pending `Member` inside the object at `p`.
 ///
 /// # Safety
@@ -176,11 +166,9 @@ unsafe fn adopt(m: &Mutator, p: usize, info: &'static TypeInfo) {
         }
         return;
     }
-    let guard = AbortOnUnwind;
     let len = object::len_of(p, info);
     // SAFETY: `p` is an initialised object of this type.
-    unsafe { (info.trace)(p, len, &mut Tracer::new(&mut Adopt { m })) };
-    core::mem::forget(guard);
+    unsafe { object::trace_or_abort(info, p, len, &mut Tracer::new(&mut Adopt { m }), "adoption") };
 }
 
 impl<T: TraceLayout + Send + Sync + 'static> Gc<T> {

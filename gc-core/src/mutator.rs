@@ -303,58 +303,6 @@ impl Drop for ExitGuard {
     }
 }
 
-/// The world, stopped; dropping it restarts the world (Go:
-/// `stopTheWorldWithSema` / `startTheWorldWithSema`).
-pub struct StoppedWorld {
-    reg: MutexGuard<'static, Vec<MutPtr>>,
-    /// How long the mutators took to leave their critical sections.
-    pub time_to_safepoint: std::time::Duration,
-}
-
-impl StoppedWorld {
-    /// Frees every mutator's retired root slots: no critical section is in
-    /// progress, so no reader can still be using them.
-    pub fn free_retired(&self) {
-        for m in self.mutators() {
-            // SAFETY: the world is stopped; mutators' local state is ours.
-            for s in unsafe { m.local() }.retired.drain(..) {
-                RootTable::unregister(s);
-            }
-        }
-    }
-
-    /// Every mutator, including the fallback.
-    pub fn mutators(&self) -> impl Iterator<Item = &'static Mutator> + '_ {
-        // SAFETY: registered mutators are leaked, so the references live.
-        self.reg.iter().map(|p| unsafe { &*p.0 })
-    }
-}
-
-impl StoppedWorld {
-    /// Restarts the world and returns the instant the stop ended: when the
-    /// stop flag cleared, from which a mutator entering a critical section
-    /// no longer waits. Waking the parked mutators comes after that instant
-    /// and is not part of the pause (on a busy machine the woken thread may
-    /// preempt the one that woke it).
-    pub fn restart(self) -> Instant {
-        drop(self);
-        RESTARTED_AT.with(|t| t.get()).expect("set by the drop")
-    }
-}
-
-thread_local! {
-    static RESTARTED_AT: Cell<Option<Instant>> = const { Cell::new(None) };
-}
-
-impl Drop for StoppedWorld {
-    fn drop(&mut self) {
-        let _g = RESUME_LOCK.lock();
-        STOP.store(false, Ordering::Release);
-        RESTARTED_AT.with(|t| t.set(Some(Instant::now())));
-        RESUME.notify_all();
-    }
-}
-
 /// The registry, locked: no thread joins or leaves while it is held, so no
 /// root table is handed over (a concurrent root scan holds it).
 pub struct Registry {
@@ -375,17 +323,70 @@ pub fn lock_registry() -> Registry {
     Registry { reg: REGISTRY.lock() }
 }
 
+/// The world, stopped; dropping it (or [`StoppedWorld::restart`]) restarts
+/// the world (Go: `stopTheWorldWithSema` / `startTheWorldWithSema`). It holds
+/// the registry, so no thread joins or leaves during the stop.
+pub struct StoppedWorld {
+    reg: Registry,
+    /// How long the mutators took to leave their critical sections.
+    pub time_to_safepoint: std::time::Duration,
+    restarted: bool,
+}
+
+impl StoppedWorld {
+    /// Frees every mutator's retired root slots: no critical section is in
+    /// progress, so no reader can still be using them.
+    pub fn free_retired(&self) {
+        for m in self.mutators() {
+            // SAFETY: the world is stopped; mutators' local state is ours.
+            for s in unsafe { m.local() }.retired.drain(..) {
+                RootTable::unregister(s);
+            }
+        }
+    }
+
+    /// Every mutator, including the fallback.
+    pub fn mutators(&self) -> impl Iterator<Item = &'static Mutator> + '_ {
+        self.reg.mutators()
+    }
+
+    /// Restarts the world and returns the instant the stop ended: when the
+    /// stop flag cleared, from which a mutator entering a critical section
+    /// no longer waits. Waking the parked mutators comes after that instant
+    /// and is not part of the pause (on a busy machine the woken thread may
+    /// preempt the one that woke it).
+    pub fn restart(mut self) -> Instant {
+        self.restarted = true;
+        resume()
+    }
+}
+
+impl Drop for StoppedWorld {
+    fn drop(&mut self) {
+        if !self.restarted {
+            resume();
+        }
+    }
+}
+
+/// Clears the stop flag, returning when it cleared, then wakes the parked
+/// mutators.
+fn resume() -> Instant {
+    let _g = RESUME_LOCK.lock();
+    STOP.store(false, Ordering::Release);
+    let t = Instant::now();
+    RESUME.notify_all();
+    t
+}
+
 /// Stops the world: waits until every mutator is outside its critical
 /// sections. The caller must not be inside one.
 pub fn stop_the_world() -> StoppedWorld {
-    fallback();
-    let reg = REGISTRY.lock();
+    let reg = lock_registry();
     let start = Instant::now();
     STOP.store(true, Ordering::SeqCst);
     fence::heavy();
-    for p in reg.iter() {
-        // SAFETY: registered mutators are leaked.
-        let m = unsafe { &*p.0 };
+    for m in reg.mutators() {
         let mut spins = 0u32;
         while m.state.load(Ordering::Acquire) == INSIDE {
             spins += 1;
@@ -396,7 +397,7 @@ pub fn stop_the_world() -> StoppedWorld {
             }
         }
     }
-    StoppedWorld { reg, time_to_safepoint: start.elapsed() }
+    StoppedWorld { reg, time_to_safepoint: start.elapsed(), restarted: false }
 }
 
 /// Retired slots a mutator may hold before it forces a grace period.

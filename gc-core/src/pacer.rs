@@ -62,16 +62,23 @@ pub const CREDIT_SLACK: u64 = 2000;
 
 /// Per-cycle state that is written at cycle start and end only.
 struct CycleState {
-    /// `heap_live` when the cycle started (Go: `triggered`).
-    triggered: u64,
     /// When marking started (Go: `markStartTime`).
     mark_start: Option<Instant>,
     /// cons/mark measurements of the last four cycles, newest last.
     cons_mark: [f64; 4],
 }
 
-static STATE: Mutex<CycleState> = Mutex::new(CycleState { triggered: 0, mark_start: None, cons_mark: [0.0; 4] });
-/// `triggered` for lock-free readers (the assist ratio).
+impl CycleState {
+    /// The estimate the trigger uses: the largest of the last four (Go
+    /// 1.23's rule).
+    fn cons_mark(&self) -> f64 {
+        self.cons_mark.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+static STATE: Mutex<CycleState> = Mutex::new(CycleState { mark_start: None, cons_mark: [0.0; 4] });
+/// `heap_live` when the cycle started (Go: `triggered`); written at cycle
+/// start, read by the assist ratio and at cycle end.
 static TRIGGERED: AtomicU64 = AtomicU64::new(0);
 
 fn init() {
@@ -145,7 +152,7 @@ pub fn goal_for(marked: u64, gc_percent: Option<u32>, memory_limit: u64) -> u64 
 pub fn commit() {
     let marked = HEAP_MARKED.load(Ordering::Acquire);
     let goal = goal_for(marked, gc_percent_raw(), MEMORY_LIMIT.load(Ordering::Acquire));
-    let cons_mark = STATE.lock().cons_mark.iter().copied().fold(0.0, f64::max);
+    let cons_mark = STATE.lock().cons_mark();
     let trigger = trigger_for(marked, goal, cons_mark, LAST_SCAN.load(Ordering::Acquire));
     GOAL.store(goal, Ordering::Release);
     TRIGGER.store(trigger, Ordering::Release);
@@ -180,9 +187,7 @@ fn gc_percent_raw() -> Option<u32> {
 /// Starts a cycle's accounting (Go: `startCycle`); the world is stopped.
 pub fn start_cycle(heap_live: u64) {
     init();
-    let mut st = STATE.lock();
-    st.triggered = heap_live;
-    st.mark_start = Some(Instant::now());
+    STATE.lock().mark_start = Some(Instant::now());
     TRIGGERED.store(heap_live, Ordering::Release);
     SCAN_WORK.store(0, Ordering::Release);
     BG_CREDIT.store(0, Ordering::Release);
@@ -257,11 +262,12 @@ pub fn end_cycle(marked: u64, heap_live: u64, markers: usize) {
         if let Some(t0) = st.mark_start.take() {
             let d = t0.elapsed().as_secs_f64();
             let procs = env::config().max_procs.max(1) as f64;
-            if d > 0.0 && work > 0 && heap_live > st.triggered {
+            let triggered = TRIGGERED.load(Ordering::Acquire);
+            if d > 0.0 && work > 0 && heap_live > triggered {
                 let assist = ASSIST_NS.load(Ordering::Acquire) as f64 / 1e9;
                 let u = (BACKGROUND_UTILIZATION + assist / (d * procs)).min(0.95);
                 let u_idle = (markers as f64 / procs - BACKGROUND_UTILIZATION).max(0.0);
-                let now = (heap_live - st.triggered) as f64 * (u + u_idle) / (work as f64 * (1.0 - u));
+                let now = (heap_live - triggered) as f64 * (u + u_idle) / (work as f64 * (1.0 - u));
                 st.cons_mark.rotate_left(1);
                 st.cons_mark[3] = now;
             }
@@ -277,14 +283,17 @@ pub fn end_cycle(marked: u64, heap_live: u64, markers: usize) {
 /// The pacer's state after a cycle, for `GODEBUG=gcpacertrace=1` (Go
 /// prints its own at `endCycle` and `commit`).
 pub fn trace_line() -> String {
-    let cons_mark = STATE.lock().cons_mark;
+    let (estimate, cons_mark) = {
+        let st = STATE.lock();
+        (st.cons_mark(), st.cons_mark)
+    };
     format!(
         "pacer: marked {} B, goal {} B, trigger {} B, last scan work {} B, cons/mark {:.4} (last 4: {:.4?}), assist {:.3} ms",
         HEAP_MARKED.load(Ordering::Acquire),
         GOAL.load(Ordering::Acquire),
         TRIGGER.load(Ordering::Acquire),
         LAST_SCAN.load(Ordering::Acquire),
-        cons_mark.iter().copied().fold(0.0, f64::max),
+        estimate,
         cons_mark,
         ASSIST_NS.load(Ordering::Acquire) as f64 / 1e6,
     )

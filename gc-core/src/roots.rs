@@ -96,6 +96,20 @@ impl Segment {
     }
 }
 
+/// The segment list starting at `first`, following `next` links.
+fn walk(first: *mut Segment) -> impl Iterator<Item = &'static Segment> {
+    core::iter::successors(
+        // SAFETY: segments are never freed (outside the loom models'
+        // `free_segments`, which runs on a quiescent table).
+        (!first.is_null()).then(|| unsafe { &*first }),
+        |seg| {
+            let next = seg.next.load(Ordering::Acquire);
+            // SAFETY: as above.
+            (!next.is_null()).then(|| unsafe { &*next })
+        },
+    )
+}
+
 /// One mutator's root table.
 pub struct RootTable {
     /// The newest segment (null when the table has none). Written by the
@@ -149,15 +163,11 @@ impl RootTable {
         // Only the owner (us, per the contract) writes `head` outside
         // `hand_over`, so a Relaxed load sees our own last store.
         let head = self.head.load(Ordering::Relaxed);
-        let mut s = head;
-        while !s.is_null() {
-            // SAFETY: segments are never freed.
-            let seg = unsafe { &*s };
+        for seg in walk(head) {
             let h = seg.remote.swap(0, Ordering::Acquire);
             if h != 0 {
                 return h;
             }
-            s = seg.next.load(Ordering::Relaxed);
         }
         let s = Segment::alloc(me, head);
         // Publish the initialised segment to concurrent scans.
@@ -166,16 +176,9 @@ impl RootTable {
         unsafe { &(*s).slots[0] as *const AtomicUsize as usize }
     }
 
-    /// Calls `f` with each segment of the table, newest first.
-    fn for_each_segment(&self, mut f: impl FnMut(&'static Segment)) {
-        let mut s = self.head.load(Ordering::Acquire);
-        while !s.is_null() {
-            // SAFETY: segments are never freed (outside the loom models'
-            // `free_segments`, which runs on a quiescent table).
-            let seg: &'static Segment = unsafe { &*s };
-            f(seg);
-            s = seg.next.load(Ordering::Acquire);
-        }
+    /// The segments of the table, newest first.
+    fn segments(&self) -> impl Iterator<Item = &'static Segment> {
+        walk(self.head.load(Ordering::Acquire))
     }
 
     /// Frees a root slot, from any thread, inside or outside a critical
@@ -219,7 +222,7 @@ impl RootTable {
     /// No `hand_over` of this table runs meanwhile (the caller holds the
     /// registry lock, or the world is stopped, or is the owner).
     pub unsafe fn for_each_root(&self, mut f: impl FnMut(usize)) {
-        self.for_each_segment(|seg| {
+        self.segments().for_each(|seg| {
             for slot in seg.slots.iter() {
                 let v = slot.load(Ordering::Acquire);
                 if v & 1 == 0 && v != 0 {
@@ -246,14 +249,10 @@ impl RootTable {
     pub fn hand_over(&self, to: &RootTable, new_owner: &Owner) {
         // Retag first, so that frees racing with us go to remote lists.
         let first = self.head.swap(core::ptr::null_mut(), Ordering::AcqRel);
-        let mut last: *mut Segment = core::ptr::null_mut();
-        let mut s = first;
-        while !s.is_null() {
-            // SAFETY: segments are never freed.
-            let seg = unsafe { &*s };
+        let mut last = None;
+        for seg in walk(first) {
             seg.owner.store(new_owner as *const Owner as *mut Owner, Ordering::Release);
-            last = s;
-            s = seg.next.load(Ordering::Relaxed);
+            last = Some(seg);
         }
         let mut head = self.free.replace(0);
         while head != 0 {
@@ -263,14 +262,11 @@ impl RootTable {
             Self::push_remote(Segment::of(slot), slot);
             head = next;
         }
-        if last.is_null() {
-            return;
-        }
+        let Some(last) = last else { return };
         // Splice our list in front of `to`'s. The caller holds the fallback
         // lock, which guards `to`'s owner-side state, and the registry lock,
         // which keeps scans away while `next` changes.
-        // SAFETY: `last` is one of our (never freed) segments.
-        unsafe { &*last }.next.store(to.head.load(Ordering::Acquire), Ordering::Release);
+        last.next.store(to.head.load(Ordering::Acquire), Ordering::Release);
         to.head.store(first, Ordering::Release);
     }
 }
@@ -300,8 +296,7 @@ impl RootTable {
     /// Quiescent table: no thread touches it meanwhile.
     pub unsafe fn audit(&self, owner: &Owner) -> Audit {
         // SAFETY: the table is quiescent per the contract.
-        let mut segs: Vec<*mut Segment> = Vec::new();
-        self.for_each_segment(|s| segs.push(s as *const Segment as *mut Segment));
+        let segs: Vec<*mut Segment> = self.segments().map(|s| s as *const Segment as *mut Segment).collect();
         let is_slot = |a: usize| {
             segs.iter().any(|&s| {
                 // SAFETY: segments are never freed (until `free_segments`).
@@ -354,8 +349,7 @@ impl RootTable {
     /// No slot of the table is used afterwards.
     pub unsafe fn free_segments(&self) {
         // SAFETY: per the contract nobody else uses the table.
-        let mut segs: Vec<*mut Segment> = Vec::new();
-        self.for_each_segment(|s| segs.push(s as *const Segment as *mut Segment));
+        let segs: Vec<*mut Segment> = self.segments().map(|s| s as *const Segment as *mut Segment).collect();
         self.head.store(core::ptr::null_mut(), Ordering::Relaxed);
         for s in segs {
             // SAFETY: allocated by `Segment::alloc` with this layout; the

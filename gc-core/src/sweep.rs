@@ -194,7 +194,9 @@ pub fn reset_cursor() {
 }
 
 /// `GODEBUG=clobberfree=1`: fills every slot in `freed` (bits of word `w`)
-/// with 0xdeadbeef, as Go's `clobberfree` does.
+/// with 0xdeadbeef, as Go's `clobberfree` does. The stores are atomic so
+/// that a buggy reader racing here (the use after free this mode exposes)
+/// is not undefined behaviour on top.
 #[cold]
 fn clobber_free(span: &Span, w: usize, mut freed: u64) {
     while freed != 0 {
@@ -202,12 +204,9 @@ fn clobber_free(span: &Span, w: usize, mut freed: u64) {
         freed &= freed - 1;
         let slot = span.slot_addr(w * 64 + b);
         for i in 0..span.elemsize / 8 {
-            // SAFETY: the slot is being freed by the span's owner (the
-            // caller of `sweep_span`); nothing live is in it, and no other
-            // thread may reach it (a reader would be a use after free, which
-            // this mode exists to expose). Atomic stores, because a buggy
-            // reader racing here must not be undefined behaviour too.
-            unsafe { &*((slot + i * 8) as *const AtomicUsize) }.store(0xdead_beef_dead_beef, Ordering::Relaxed);
+            // SAFETY: the word is inside a slot the caller (the span's sweep owner) is freeing; nothing live is in it.
+            let word = unsafe { &*((slot + i * 8) as *const AtomicUsize) };
+            word.store(0xdead_beef_dead_beef, Ordering::Relaxed);
         }
     }
 }

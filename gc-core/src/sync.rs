@@ -129,7 +129,7 @@ pub mod termination;
 #[cfg(loom)]
 pub mod model {
     pub use super::roots::{Audit, RootTable, SEGMENT_SLOTS};
-    pub use super::termination::{drain_until_done, MarkWork, Termination};
     pub use super::sync::atomic;
     pub use super::sync::{set_current_owner, Owner};
+    pub use super::termination::{drain_until_done, MarkWork, Termination};
 }

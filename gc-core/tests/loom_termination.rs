@@ -34,7 +34,12 @@ struct Toy {
 }
 
 impl Toy {
-    fn new(local: Vec<u8>, global: &Arc<Mutex<Vec<Vec<u8>>>>, scanned: &Arc<AtomicUsize>, holding: &Arc<AtomicUsize>) -> Toy {
+    fn new(
+        local: Vec<u8>,
+        global: &Arc<Mutex<Vec<Vec<u8>>>>,
+        scanned: &Arc<AtomicUsize>,
+        holding: &Arc<AtomicUsize>,
+    ) -> Toy {
         if !local.is_empty() {
             holding.fetch_add(1, Ordering::SeqCst);
         }

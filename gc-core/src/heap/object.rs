@@ -143,7 +143,8 @@ pub const fn span_class_for(payload: usize, align: usize, is_slice: bool, no_poi
 }
 
 impl<T: TraceLayout> HasTypeInfo for T {
-    const SPAN_CLASS: u8 = span_class_for(size_of::<T>(), align_of::<T>(), false, T::NO_POINTERS, Self::INFO.headerless);
+    const SPAN_CLASS: u8 =
+        span_class_for(size_of::<T>(), align_of::<T>(), false, T::NO_POINTERS, Self::INFO.headerless);
     const INFO: &'static TypeInfo = &TypeInfo {
         size: size_of::<T>(),
         align: align_of::<T>(),
@@ -175,6 +176,31 @@ impl<T: TraceLayout> HasTypeInfo for T {
         drop: if T::NEEDS_DROP { Some(drop_slice::<T>) } else { None },
         name: core::any::type_name::<[T]>,
     };
+}
+
+/// Calls the type's `trace` on the object at `p` (`len` elements), aborting
+/// with a message if it panics: an unwind would leave the collector step
+/// named by `during` half done, on a thread others may be waiting for.
+///
+/// # Safety
+/// `p` is an initialised object of type `info` that stays allocated for the
+/// call.
+pub unsafe fn trace_or_abort(info: &'static TypeInfo, p: usize, len: usize, tracer: &mut Tracer<'_>, during: &str) {
+    struct AbortOnUnwind<'a>(&'static TypeInfo, &'a str);
+    impl Drop for AbortOnUnwind<'_> {
+        fn drop(&mut self) {
+            eprintln!(
+                "tricolor-gc: fatal error: panic in Trace::trace during {} of {}; the heap cannot be left half done",
+                self.1,
+                (self.0.name)()
+            );
+            std::process::abort();
+        }
+    }
+    let guard = AbortOnUnwind(info, during);
+    // SAFETY: forwarded contract.
+    unsafe { (info.trace)(p, len, tracer) };
+    core::mem::forget(guard);
 }
 
 /// Offset of the object from its slot start.

@@ -123,11 +123,8 @@ impl Span {
     /// words meanwhile, and see the bits of other objects unchanged.
     #[inline]
     pub fn set_ptr_bits(&self, slot: usize, map: u64) {
-        let w0 = (slot - self.base) / 8;
-        let n = self.elemsize / 8;
-        let mask = if n >= 64 { !0 } else { (1u64 << n) - 1 };
+        let (i, off, n, mask) = self.ptr_bits_at(slot);
         let bits = map & mask;
-        let (i, off) = (w0 / 64, w0 % 64);
         let cur = self.ptr_bits.word(i);
         self.ptr_bits.store_word(i, (cur & !(mask << off)) | (bits << off));
         if off + n > 64 {
@@ -142,15 +139,23 @@ impl Span {
     /// `i`).
     #[inline]
     pub fn ptr_bits_of(&self, slot: usize) -> u64 {
-        let w0 = (slot - self.base) / 8;
-        let n = self.elemsize / 8;
-        let mask = if n >= 64 { !0 } else { (1u64 << n) - 1 };
-        let (i, off) = (w0 / 64, w0 % 64);
+        let (i, off, n, mask) = self.ptr_bits_at(slot);
         let mut bits = self.ptr_bits.word(i) >> off;
         if off + n > 64 {
             bits |= self.ptr_bits.word(i + 1) << (64 - off);
         }
         bits & mask
+    }
+
+    /// Where the pointer bits of the object in `slot` live: bitmap word,
+    /// bit offset in it, the slot's word count (at most 64: headerless
+    /// objects are at most 512 bytes) and the mask of that many bits.
+    #[inline]
+    fn ptr_bits_at(&self, slot: usize) -> (usize, usize, usize, u64) {
+        let w0 = (slot - self.base) / 8;
+        let n = self.elemsize / 8;
+        let mask = if n >= 64 { !0 } else { (1u64 << n) - 1 };
+        (w0 / 64, w0 % 64, n, mask)
     }
 
     /// One past the last byte.
@@ -303,7 +308,11 @@ mod tests {
             let words = span.elemsize / 8;
             let map = |i: usize| -> u64 {
                 let m = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5;
-                if words >= 64 { m } else { m & ((1 << words) - 1) }
+                if words >= 64 {
+                    m
+                } else {
+                    m & ((1 << words) - 1)
+                }
             };
             for i in 0..span.nelems {
                 span.set_ptr_bits(span.slot_addr(i), map(i));
@@ -316,7 +325,15 @@ mod tests {
                 span.set_ptr_bits(span.slot_addr(i), !0);
             }
             for i in 0..span.nelems {
-                let want = if i % 2 == 0 { if words >= 64 { !0 } else { (1 << words) - 1 } } else { map(i) };
+                let want = if i % 2 == 0 {
+                    if words >= 64 {
+                        !0
+                    } else {
+                        (1 << words) - 1
+                    }
+                } else {
+                    map(i)
+                };
                 assert_eq!(span.ptr_bits_of(span.slot_addr(i)), want, "size {size}, slot {i} after rewrite");
             }
         }

@@ -21,14 +21,16 @@
 
 use super::barrier::WbBuf;
 use super::drain::{Marker, PrefetchRing, WORK};
+use crate::heap::heap;
 use crate::pacer;
+use core::sync::atomic::Ordering;
 use std::time::Instant;
 
-/// Pays the debt in `assist_bytes` (negative) in scan work. `heap_live` is
-/// the current live-heap estimate, for the exchange rate.
+/// Pays the debt in `assist_bytes` (negative) in scan work.
 #[cold]
 #[inline(never)]
-pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64, heap_live: u64) {
+pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
+    let heap_live = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
     let per_byte = pacer::assist_work_per_byte(heap_live).max(1e-9);
     let debt = assist_bytes.unsigned_abs();
     let mut want = (debt as f64 * per_byte) as u64;

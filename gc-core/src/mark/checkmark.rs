@@ -38,7 +38,9 @@ impl Check {
             } else {
                 (info_of(header(span.slot_addr(idx)).load(Ordering::Acquire)).name)().to_string()
             };
-            eprintln!("tricolor-gc: fatal error: checkmark found a reachable object that was not marked: {p:#x} ({what})");
+            eprintln!(
+                "tricolor-gc: fatal error: checkmark found a reachable object that was not marked: {p:#x} ({what})"
+            );
             std::process::abort();
         }
         if !span.class.noscan() {
@@ -80,7 +82,7 @@ pub fn verify(heap: &Heap, roots: impl IntoIterator<Item = usize>) -> u64 {
         let len = object::len_of(p, info);
         // SAFETY: a reached object is allocated and marked; the world is
         // stopped so it cannot change.
-        unsafe { (info.trace)(p, len, &mut Tracer::new(&mut c)) };
+        unsafe { object::trace_or_abort(info, p, len, &mut Tracer::new(&mut c), "checkmark") };
     }
     heap.for_each_span(|s| s.check_bits.clear());
     c.checked

@@ -35,9 +35,9 @@ pub struct Marker<'a> {
     pub objects_marked: u64,
     /// Bytes of objects this marker scanned (Go: `heapScanWork`).
     pub scan_work: u64,
-    /// The span of the last shaded object and its bounds: objects allocated
-    /// together point to each other, so the next one is often in it and the
-    /// arena-index walk is skipped.
+    /// The span of the last object shaded or scanned, and its bounds:
+    /// objects allocated together point to each other, so the next one is
+    /// often in it and the arena-index walk is skipped.
     last: (*const Span, usize, usize),
 }
 
@@ -62,20 +62,11 @@ impl<'a> Marker<'a> {
     /// Greys the object at `p` (Go: `greyobject`).
     #[inline]
     pub fn shade(&mut self, p: usize) {
-        let (last, lo, hi) = self.last;
-        let s = if p >= lo && p < hi {
-            last
-        } else {
-            let s = span_of(p);
-            if s.is_null() {
-                debug_assert!(false, "shade of {p:#x}, which is not in the GC heap");
-                return;
-            }
-            // SAFETY: the index maps heap pages to live spans.
-            let span = unsafe { &*s };
-            self.last = (s, span.base, span.limit());
-            s
-        };
+        let s = self.span_of(p);
+        if s.is_null() {
+            debug_assert!(false, "shade of {p:#x}, which is not in the GC heap");
+            return;
+        }
         // SAFETY: the index maps heap pages to live spans.
         let span = unsafe { &*s };
         let idx = span.obj_index(p);
@@ -90,6 +81,23 @@ impl<'a> Marker<'a> {
         // Work entries of headerless objects carry tag bit 0, so `scan`
         // knows to read the span's pointer bits instead of a header.
         self.gcw.put(self.lists, span.slot_addr(idx) | span.class.is_headerless() as usize);
+    }
+
+    /// The span holding `p` (null outside the heap), through the one-span
+    /// cache `last`.
+    #[inline]
+    fn span_of(&mut self, p: usize) -> *const Span {
+        let (last, lo, hi) = self.last;
+        if p >= lo && p < hi {
+            return last;
+        }
+        let s = span_of(p);
+        if !s.is_null() {
+            // SAFETY: the index maps heap pages to live spans.
+            let span = unsafe { &*s };
+            self.last = (s, span.base, span.limit());
+        }
+        s
     }
 
     /// Blackens the grey object in `slot` (Go: `scanobject`); `slot | 1`
@@ -109,13 +117,9 @@ impl<'a> Marker<'a> {
                 self.scan_map(p + i * info.size, info.ptr_map);
             }
         } else {
-            // A panic in user `trace` would leave the cycle half-marked, on a
-            // thread the mutators wait for: abort instead.
-            let guard = AbortOnUnwind(info);
             // SAFETY: `p` is an allocated, marked object of this type, which
             // cannot be freed during the cycle.
-            unsafe { (info.trace)(p, len, &mut Tracer::new(self)) };
-            core::mem::forget(guard);
+            unsafe { object::trace_or_abort(info, p, len, &mut Tracer::new(self), "marking") };
         }
     }
 
@@ -123,10 +127,8 @@ impl<'a> Marker<'a> {
     /// small-object path of `scanobject`).
     #[inline]
     fn scan_headerless(&mut self, slot: usize) {
-        let (last, lo, hi) = self.last;
-        let s = if slot >= lo && slot < hi { last } else { span_of(slot) };
         // SAFETY: grey entries are slots of allocated objects in live spans.
-        let span = unsafe { &*s };
+        let span = unsafe { &*self.span_of(slot) };
         self.scan_work += span.elemsize as u64;
         self.scan_map(slot, span.ptr_bits_of(slot) as u128);
     }
@@ -181,17 +183,6 @@ impl<'a> Marker<'a> {
                 return;
             }
         }
-    }
-}
-
-struct AbortOnUnwind(&'static crate::heap::object::TypeInfo);
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        eprintln!(
-            "tricolor-gc: fatal error: panic in Trace::trace of {} during marking; the heap cannot be left half-marked",
-            (self.0.name)()
-        );
-        std::process::abort();
     }
 }
 

@@ -21,9 +21,9 @@
 //! left the round, so no worker holds grey objects once it returns.
 
 use super::drain::{Marker, PrefetchRing, WORK};
+use super::termination::{drain_until_done, MarkWork, Termination};
 use crate::pacer;
 use parking_lot::{Condvar, Mutex};
-use super::termination::{drain_until_done, MarkWork, Termination};
 use std::sync::OnceLock;
 
 struct Pool {
