@@ -16,7 +16,7 @@ OUT=$ROOT/target/bench-report
 GO=/usr/lib/go-1.23/bin/go
 JAVA_HEAP=2g
 
-ALL_SYSTEMS=(tricolor go go-par java-g1 java-parallel java-zgc c-boehm c-malloc rust-box rust-rc rust-gc dumpster gc-arena)
+ALL_SYSTEMS=(tricolor tricolor-pin go go-par java-g1 java-parallel java-zgc c-boehm c-malloc rust-box rust-rc rust-gc dumpster gc-arena)
 WORKLOADS=(binarytrees gcbench pauseprobe churn4 allocmicro)
 
 QUICK=0
@@ -102,10 +102,10 @@ fail_build() { # fail_build "<reason>" system...
     local s; for s in "$@"; do BUILD_ERR[$s]=$reason; done
 }
 
-if want_any tricolor; then
+if want_any tricolor tricolor-pin; then
     log "building tricolor-gc examples (cargo build --release --examples)"
     if ! (cd "$ROOT" && cargo build --release --examples) >"$OUT/logs/build-tricolor.log" 2>&1; then
-        fail_build "not built: cargo build --release --examples failed ($(grep -m1 '^error' "$OUT/logs/build-tricolor.log" | tr '\t' ' ' | cut -c1-120))" tricolor
+        fail_build "not built: cargo build --release --examples failed ($(grep -m1 '^error' "$OUT/logs/build-tricolor.log" | tr '\t' ' ' | cut -c1-120))" tricolor tricolor-pin
     fi
 fi
 if want_any go go-par; then
@@ -146,6 +146,7 @@ crate_version() { # from the peers' Cargo.lock
 version_of() {
     case "$1" in
         tricolor) echo "tricolor-gc $(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1) @ $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(rustc --version)" ;;
+        tricolor-pin) echo "tricolor-gc @ $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), binary-trees with pin + Ref (examples/binary_trees_pinned.rs)" ;;
         go|go-par) echo "$("$GO" version 2>/dev/null || echo 'go missing'), GOMAXPROCS=2 GOGC=100$([ "$1" = go-par ] && echo ', goroutine per depth')" ;;
         java-*) local gc=${1#java-}; case $gc in g1) gc=G1;; parallel) gc=Parallel;; zgc) gc=Z;; esac
             echo "$(java -version 2>&1 | sed -n 2p), -Xmx$JAVA_HEAP -XX:+Use${gc}GC" ;;
@@ -169,7 +170,7 @@ version_of() {
 
 # ---------------------------------------------------------------- run
 supports() { # system workload
-    case "$1" in go-par|c-malloc) [ "$2" = binarytrees ] ;; *) return 0 ;; esac
+    case "$1" in go-par|c-malloc|tricolor-pin) [ "$2" = binarytrees ] ;; *) return 0 ;; esac
 }
 args_of() {
     case "$1" in
@@ -186,6 +187,7 @@ command_for() {
         tricolor)
             local ex; case $w in binarytrees) ex=binary_trees;; pauseprobe) ex=pause_probe;; allocmicro) ex=alloc_micro;; *) ex=$w;; esac
             BIN=$ROOT/target/release/examples/$ex; CMD=("$BIN" "${a[@]}") ;;
+        tricolor-pin) BIN=$ROOT/target/release/examples/binary_trees_pinned; CMD=("$BIN" "${a[@]}") ;;
         go) BIN=$PEERS/go/bin/$w; CMD=(env GOMAXPROCS=2 GOGC=100 "$BIN" "${a[@]}") ;;
         go-par) BIN=$PEERS/go/bin/binarytrees-par; CMD=(env GOMAXPROCS=2 GOGC=100 "$BIN" "${a[@]}") ;;
         java-*)

@@ -32,8 +32,9 @@
 /// (re-exported from crossbeam-utils).
 pub use crossbeam_utils::atomic::AtomicCell;
 pub use gc_core::{
-    blocking, collect, free_os_memory, mem_stats, safepoint, set_gc_percent, set_memory_limit, testing, Cleanup, Gc,
-    GcPointee, GcVec, GcVecIter, MemStats, Member, NoGcPointers, PointerMap, Trace, TraceLayout, Tracer, Weak,
+    blocking, collect, free_os_memory, mem_stats, pin, safepoint, set_gc_percent, set_memory_limit, testing, Cleanup,
+    Gc, GcPointee, GcVec, GcVecIter, Guard, MemStats, Member, NoGcPointers, PointerMap, Ref, Trace, TraceLayout,
+    Tracer, Weak,
 };
 pub use gc_derive::Trace;
 

@@ -104,6 +104,13 @@ pub fn maybe_collect() {
 /// then runs a new one and returns after its mark termination (Go:
 /// `runtime.GC`'s `gcWaitOnMark`).
 pub fn run(trigger: Trigger) {
+    if mutator::pinned() {
+        // The cycle's first stop would wait for this thread's pin.
+        match trigger {
+            Trigger::Heap => return, // `pin_exit` triggers it
+            Trigger::Forced => mutator::assert_not_pinned("collect()", "call it outside the pin"),
+        }
+    }
     START.get_or_init(Instant::now);
     let n = {
         let mut c = CTL.lock();
@@ -146,8 +153,8 @@ fn start(trigger: Trigger, n: u64) {
     });
 
     let heap0 = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
-    let t_start = Instant::now();
     let world = mutator::stop_the_world();
+    let t_start = world.started;
     world.free_retired();
     // Spans can only become unswept at mark termination, and every sweeper
     // works inside a critical section, so nothing is left to sweep here.
@@ -193,8 +200,8 @@ fn mark_cycle(job: Job) {
     let (world, t_stop) = if env::config().debug.gcstoptheworld > 0 {
         // GODEBUG=gcstoptheworld=1|2: the whole mark inside one stop, with
         // every worker (Go's gcForceMode / gcForceBlockMode).
-        let t0 = Instant::now();
         let world = mutator::stop_the_world();
+        let t0 = world.started;
         scan_roots(&mut marker, world.mutators());
         flush_buffers(&world);
         let (b, o) = workers::run_round(&mut marker, usize::MAX, false);
@@ -213,8 +220,8 @@ fn mark_cycle(job: Job) {
             if !WORK.full_is_empty() {
                 continue;
             }
-            let t0 = Instant::now();
             let world = mutator::stop_the_world();
+            let t0 = world.started;
             let flushed = flush_buffers(&world) | !WORK.full_is_empty();
             if !flushed {
                 break (world, t0);

@@ -21,6 +21,7 @@ use crate::cycle;
 use crate::heap::object::{self, HasTypeInfo, TypeInfo};
 use crate::mark;
 use crate::mutator::{self, Mutator};
+use crate::pin::{Guard, Ref};
 use crate::roots::RootTable;
 use crate::trace::tracer::SlotVisitor;
 use crate::trace::{TraceLayout, Tracer};
@@ -171,6 +172,28 @@ unsafe fn adopt(m: &Mutator, p: usize, info: &'static TypeInfo) {
     unsafe { object::trace_or_abort(info, p, len, &mut Tracer::new(&mut Adopt { m }), "adoption") };
 }
 
+/// Allocates an object, moves `value` into it and adopts its pending
+/// `Member`s; returns its address, unrooted.
+///
+/// # Safety
+/// `m` is the caller's mutator inside a critical section; the object must be
+/// rooted, linked or held by a pinned `Ref` before the section ends.
+#[inline(always)]
+pub(crate) unsafe fn new_object<T: TraceLayout + Send + Sync + 'static>(m: &Mutator, value: T) -> usize {
+    let info = <T as GcPointee>::INFO;
+    // SAFETY: per the contract.
+    unsafe {
+        let slot = mallocgc_class(m, info, <T as HasTypeInfo>::SPAN_CLASS, core::mem::size_of::<T>());
+        let p = object::object_of(slot, info);
+        core::ptr::write(p as *mut T, value);
+        object::init_header(slot, info, 1);
+        if !T::NO_POINTERS {
+            adopt(m, p, info);
+        }
+        p
+    }
+}
+
 impl<T: TraceLayout + Send + Sync + 'static> Gc<T> {
     /// Moves `value` into the GC heap (Go: `new(T)` / `mallocgc`).
     ///
@@ -179,17 +202,11 @@ impl<T: TraceLayout + Send + Sync + 'static> Gc<T> {
     /// pointer. May run a collection first if the heap reached its goal.
     #[inline]
     pub fn new(value: T) -> Gc<T> {
-        let info = <T as GcPointee>::INFO;
         let (slot, p) = mutator::with_critical(move |m| {
-            // SAFETY: we are `m`'s owner inside its critical section.
+            // SAFETY: we are `m`'s owner inside its critical section, and
+            // the new object is rooted before the section ends.
             unsafe {
-                let slot = mallocgc_class(m, info, <T as HasTypeInfo>::SPAN_CLASS, core::mem::size_of::<T>());
-                let p = object::object_of(slot, info);
-                core::ptr::write(p as *mut T, value);
-                object::init_header(slot, info, 1);
-                if !T::NO_POINTERS {
-                    adopt(m, p, info);
-                }
+                let p = new_object(m, value);
                 (root(m, p), p)
             }
         });
@@ -310,6 +327,15 @@ impl<T: ?Sized + GcPointee> Gc<T> {
     #[inline]
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         a.obj == b.obj
+    }
+
+    /// An unrooted reference to the object, valid for the pin `g` (see
+    /// [`pin`](crate::pin)); it stays valid after this handle is dropped.
+    #[inline(always)]
+    pub fn to_ref<'g>(&self, g: &'g Guard) -> Ref<'g, T> {
+        // SAFETY: the handle keeps the object alive now, and the pin keeps
+        // it alive until the end of 'g.
+        unsafe { Ref::from_addr(self.addr(), g) }
     }
 
     /// Consumes the handle, returning its root slot without freeing it.

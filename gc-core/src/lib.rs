@@ -31,6 +31,7 @@ pub mod mark;
 mod member;
 pub mod mutator;
 pub mod pacer;
+mod pin;
 pub mod roots;
 mod specials;
 pub mod stats;
@@ -42,6 +43,7 @@ mod weak;
 
 pub use gc::{Gc, GcPointee};
 pub use member::Member;
+pub use pin::{pin, Guard, Ref};
 pub use stats::MemStats;
 pub use trace::{NoGcPointers, PointerMap, Trace, TraceLayout, Tracer};
 pub use vec::{GcVec, Iter as GcVecIter};

@@ -33,8 +33,10 @@
 //!   never write, or read through, a freed slot.
 
 use crate::gc::{root, Gc, GcPointee};
+use crate::mark;
 use crate::mark::barrier::write_barrier;
 use crate::mutator::{self, Mutator};
+use crate::pin::{Guard, Ref};
 use crate::roots::RootTable;
 use crate::trace::{PointerMap, Trace, TraceLayout, Tracer};
 use core::fmt;
@@ -125,6 +127,38 @@ impl<T: ?Sized + GcPointee> Member<T> {
         });
         // SAFETY: non-null slot and object.
         slot.map(|s| unsafe { Gc::from_parts(s, p) })
+    }
+
+    /// An unrooted reference to the target, valid for the pin `g`, or `None`
+    /// if null (crossbeam-epoch's `Atomic::load`). One load, no root: the
+    /// pin keeps every object reachable now alive until it ends (see
+    /// [`pin`](crate::pin)).
+    #[inline(always)]
+    pub fn load<'g>(&self, g: &'g Guard) -> Option<Ref<'g, T>> {
+        // A pending word's slot is only retired, never freed, while any
+        // section (here: the pin) is open, so reading through it is sound.
+        let p = self.target();
+        // SAFETY: `p` was read while pinned, so it is alive for 'g.
+        (p != 0).then(|| unsafe { Ref::from_addr(p, g) })
+    }
+
+    /// Points the field at `target` (write barrier included). Cheaper than
+    /// [`set`](Self::set) when the barrier is off: a `Ref` proves this
+    /// thread is already inside its pin's critical section.
+    #[inline(always)]
+    pub fn set_ref(&self, target: Ref<'_, T>) {
+        let new = target.addr();
+        let w = self.word.load(Ordering::Relaxed);
+        if w & 1 == 0 && !mark::barrier_enabled() {
+            // Adopted word, barrier off, and no stop (so no phase change) can
+            // happen while the pin is open: a plain store.
+            self.word.store(new, Ordering::Release);
+            return;
+        }
+        // SAFETY: Ref is !Send, so this thread is pinned and `with_critical`
+        // runs in the pin's section; `new` is alive for the pin. A retired
+        // slot is freed at the first stop after the pin.
+        mutator::with_critical(|m| unsafe { self.store_in_section(m, new) });
     }
 
     /// Points the field at `target` (write barrier included).

@@ -21,8 +21,29 @@
 //! * `local` — owned by the owner inside a section, by the collector while
 //!   the world is stopped, and by the exiting thread under the registry lock.
 //!
-//! No user code runs inside a section: drops, `retain` closures and cleanups
-//! are deferred until after it.
+//! No library-run user code executes inside a section: drops, `retain`
+//! closures and cleanups are deferred until after it.
+//!
+//! # Pins
+//!
+//! A stop runs in two phases. First it sets `PIN_STOP` and waits for every
+//! `PINNED` state to clear — a pin may run for milliseconds, and meanwhile
+//! other threads keep running short sections (only new pins wait). Then it
+//! sets `STOP` and waits for the short sections as above. The pause, the
+//! time during which no mutator may enter a section, starts at `STOP`; the
+//! first phase is reported apart as pin wait. Both phases are the same
+//! Dekker handshake (`PINNED`/`PIN_STOP` and `INSIDE`/`STOP`).
+//!
+//! `pin` (`pin.rs`) holds one critical section open around user code, so
+//! that unrooted references (`Ref`) stay valid: no stop, hence no cycle
+//! boundary, can happen while a thread is pinned. `pin_depth` (owner-only)
+//! counts nested pins; while it is non-zero `with_critical` runs its closure
+//! in the open section instead of entering a new one, drop glue waits for
+//! the outermost pin's end, and everything that would stop the world or wait
+//! for a stop from this thread is deferred (heap-triggered cycles, the
+//! retired-slot grace period) or refused with a panic (`collect`,
+//! `mem_stats`, `safepoint`, `blocking`, `GcVec` writers), since the stop
+//! would wait for this very thread.
 //!
 //! # The registry
 //!
@@ -47,9 +68,14 @@ use std::time::Instant;
 
 const OUTSIDE: u32 = 0;
 const INSIDE: u32 = 1;
+/// Inside a pin's section (which may last long).
+const PINNED: u32 = 2;
 
 /// The stop flag (Go: `sched.gcwaiting`).
 static STOP: AtomicBool = AtomicBool::new(false);
+/// Set while a stop waits for pins to end, then through the stop: pins may
+/// not begin, short sections may.
+static PIN_STOP: AtomicBool = AtomicBool::new(false);
 static RESUME_LOCK: Mutex<()> = Mutex::new(());
 static RESUME: Condvar = Condvar::new();
 
@@ -90,6 +116,8 @@ pub struct Mutator {
     pub roots: RootTable,
     /// True while the thread is inside `blocking` (Go: `_Gsyscall`).
     pub blocked: AtomicBool,
+    /// Nesting depth of `pin` on this thread; owner-only.
+    pin_depth: Cell<u32>,
 }
 
 // SAFETY: `local` is accessed under the ownership rules of the module doc;
@@ -113,6 +141,7 @@ impl Mutator {
             }),
             roots: RootTable::new(),
             blocked: AtomicBool::new(false),
+            pin_depth: Cell::new(0),
         }
     }
 
@@ -133,12 +162,26 @@ impl Mutator {
     fn enter_slow(&self) {
         loop {
             self.state.store(OUTSIDE, Ordering::Release);
-            wait_for_resume();
+            wait_while(&STOP);
             self.state.store(INSIDE, Ordering::Relaxed);
             fence::light();
             if !STOP.load(Ordering::Acquire) {
                 return;
             }
+        }
+    }
+
+    /// Opens a pin's section: as `enter`, against `PIN_STOP`.
+    fn enter_pinned(&self) {
+        loop {
+            self.state.store(PINNED, Ordering::Relaxed);
+            fence::light();
+            // Acquire, as in `enter`. PIN_STOP covers the whole stop.
+            if !PIN_STOP.load(Ordering::Acquire) {
+                return;
+            }
+            self.state.store(OUTSIDE, Ordering::Release);
+            wait_while(&PIN_STOP);
         }
     }
 
@@ -160,9 +203,10 @@ impl Mutator {
     }
 }
 
-fn wait_for_resume() {
+/// Waits until `flag` (`STOP` or `PIN_STOP`) is clear.
+fn wait_while(flag: &AtomicBool) {
     let mut g = RESUME_LOCK.lock();
-    while STOP.load(Ordering::Acquire) {
+    while flag.load(Ordering::Acquire) {
         RESUME.wait(&mut g);
     }
 }
@@ -227,6 +271,10 @@ pub fn with_critical<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
     // SAFETY: registered mutators are leaked until thread exit, and this is
     // the owning thread, still alive.
     let m: &'static Mutator = unsafe { &*p };
+    if m.pin_depth.get() != 0 {
+        // Already inside the pin's section; its end runs the drops.
+        return f(m);
+    }
     m.enter();
     let r = f(m);
     // SAFETY: inside our own critical section.
@@ -328,7 +376,11 @@ pub fn lock_registry() -> Registry {
 /// the registry, so no thread joins or leaves during the stop.
 pub struct StoppedWorld {
     reg: Registry,
-    /// How long the mutators took to leave their critical sections.
+    /// How long the stop waited for pins to end, before the pause began.
+    pub pin_wait: std::time::Duration,
+    /// When the pause began: the stop flag was set after the pins ended.
+    pub started: Instant,
+    /// How long the mutators took to leave their short critical sections.
     pub time_to_safepoint: std::time::Duration,
     restarted: bool,
 }
@@ -374,30 +426,49 @@ impl Drop for StoppedWorld {
 fn resume() -> Instant {
     let _g = RESUME_LOCK.lock();
     STOP.store(false, Ordering::Release);
+    PIN_STOP.store(false, Ordering::Release);
     let t = Instant::now();
     RESUME.notify_all();
     t
 }
 
-/// Stops the world: waits until every mutator is outside its critical
-/// sections. The caller must not be inside one.
-pub fn stop_the_world() -> StoppedWorld {
-    let reg = lock_registry();
-    let start = Instant::now();
-    STOP.store(true, Ordering::SeqCst);
-    fence::heavy();
+/// Waits until no mutator's state is `busy` (spin, then yield, then sleep:
+/// a pin may last milliseconds).
+fn wait_for_states(reg: &Registry, busy: impl Fn(u32) -> bool) {
     for m in reg.mutators() {
         let mut spins = 0u32;
-        while m.state.load(Ordering::Acquire) == INSIDE {
+        while busy(m.state.load(Ordering::Acquire)) {
             spins += 1;
             if spins < 64 {
                 core::hint::spin_loop();
-            } else {
+            } else if spins < 1024 {
                 std::thread::yield_now();
+            } else {
+                std::thread::sleep(std::time::Duration::from_micros(20));
             }
         }
     }
-    StoppedWorld { reg, time_to_safepoint: start.elapsed(), restarted: false }
+}
+
+/// Stops the world: waits until every pin has ended, then until every
+/// mutator is outside its critical sections (module doc, "Pins"). The
+/// caller must not be inside one.
+pub fn stop_the_world() -> StoppedWorld {
+    assert_not_pinned("an operation that stops the world", "call it outside the pin");
+    let reg = lock_registry();
+    let t_pins = Instant::now();
+    PIN_STOP.store(true, Ordering::SeqCst);
+    fence::heavy();
+    wait_for_states(&reg, |s| s == PINNED);
+    let pin_wait = t_pins.elapsed();
+    let started = Instant::now();
+    STOP.store(true, Ordering::SeqCst);
+    fence::heavy();
+    // A pin that began before PIN_STOP was seen has ended; later ones back
+    // off, but may show PINNED for an instant while doing so.
+    wait_for_states(&reg, |s| s != OUTSIDE);
+    crate::stats::record_pin_wait(pin_wait);
+    StoppedWorld { reg, pin_wait, started, time_to_safepoint: started.elapsed(), restarted: false }
 }
 
 /// Retired slots a mutator may hold before it forces a grace period.
@@ -409,6 +480,11 @@ const RETIRE_LIMIT: usize = 4096;
 pub fn retire_check() {
     let p = current_ptr();
     if p.is_null() || p == EXITED {
+        return;
+    }
+    // SAFETY: our own live mutator.
+    if unsafe { (*p).pin_depth.get() } != 0 {
+        // The stop would wait for this thread; the pin's end checks again.
         return;
     }
     // SAFETY: our own mutator; reading the length of our own list outside a
@@ -428,8 +504,9 @@ pub fn stop_pending() -> bool {
 /// Go's preemption point for code that never allocates: if a stop is
 /// pending, waits for it to end, and runs drop glue queued for this thread.
 pub fn safepoint() {
+    assert_not_pinned("safepoint()", "use Guard::repin to let a stop through");
     if STOP.load(Ordering::Acquire) {
-        wait_for_resume();
+        wait_while(&STOP);
     }
     with_critical(|_| ());
 }
@@ -440,6 +517,7 @@ pub fn safepoint() {
 /// lets the collector do a blocked thread's share of per-mutator work (its
 /// buffers) itself.
 pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    assert_not_pinned("blocking()", "a pinned thread cannot block: every stop waits for it");
     let p = current_ptr();
     if p.is_null() || p == EXITED {
         return f();
@@ -455,4 +533,79 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     }
     let _u = Unblock(&m.blocked);
     f()
+}
+
+/// True if the calling thread is inside `pin`.
+#[inline]
+pub fn pinned() -> bool {
+    let p = current_ptr();
+    // SAFETY: a registered, not exited, mutator is ours and alive.
+    !p.is_null() && p != EXITED && unsafe { (*p).pin_depth.get() } != 0
+}
+
+/// Panics with a clear message if the calling thread is pinned: `what`
+/// would stop the world or wait for a stop, and that stop would wait for
+/// this thread's pin: a deadlock.
+#[track_caller]
+#[inline]
+pub fn assert_not_pinned(what: &str, instead: &str) {
+    if pinned() {
+        panic!(
+            "tricolor-gc: {what} called inside tricolor_gc::pin; a stop of the world waits for every pin to end, \
+             so this would deadlock ({instead})"
+        );
+    }
+}
+
+/// Opens (or nests) the calling thread's pin and returns its mutator.
+pub(crate) fn pin_enter() -> &'static Mutator {
+    let mut p = current_ptr();
+    if p.is_null() {
+        p = register();
+    }
+    if p == EXITED {
+        panic!(
+            "tricolor-gc: tricolor_gc::pin called from a thread-local destructor after this thread's GC state \
+             was torn down; use rooted `Gc` handles there"
+        );
+    }
+    // SAFETY: registered mutators are leaked until thread exit, and this is
+    // the owning thread, still alive.
+    let m: &'static Mutator = unsafe { &*p };
+    let d = m.pin_depth.get();
+    if d == 0 {
+        m.enter_pinned();
+    }
+    m.pin_depth.set(d + 1);
+    m
+}
+
+/// Closes one level of `m`'s pin. At the outermost level, leaves the
+/// section, runs the drop glue queued meanwhile, and does what the pin
+/// deferred: a heap-triggered cycle and the retired-slot check. While
+/// unwinding only the section is left; queued drops wait for the thread's
+/// next section.
+pub(crate) fn pin_exit(m: &'static Mutator) {
+    let d = m.pin_depth.get() - 1;
+    m.pin_depth.set(d);
+    if d != 0 {
+        return;
+    }
+    if std::thread::panicking() {
+        m.exit();
+        return;
+    }
+    // SAFETY: still inside our own critical section.
+    if unsafe { m.local() }.drops.is_empty() {
+        m.exit();
+    } else {
+        exit_and_run_drops(m);
+    }
+    crate::cycle::maybe_collect();
+    retire_check();
+}
+
+/// The depth of `m`'s pin (owner only).
+pub(crate) fn pin_depth(m: &Mutator) -> u32 {
+    m.pin_depth.get()
 }

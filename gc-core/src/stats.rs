@@ -24,6 +24,8 @@ static CYCLE_MARKED_BYTES: AtomicU64 = AtomicU64::new(0);
 static CYCLE_MARKED_OBJECTS: AtomicU64 = AtomicU64::new(0);
 static PAUSES: Mutex<VecDeque<u64>> = Mutex::new(VecDeque::new());
 static TTSP_MAX_NS: AtomicU64 = AtomicU64::new(0);
+static PIN_WAIT_TOTAL_NS: AtomicU64 = AtomicU64::new(0);
+static PIN_WAIT_MAX_NS: AtomicU64 = AtomicU64::new(0);
 
 /// Heap statistics, Go's `runtime.MemStats` subset with the same meanings.
 #[derive(Clone, Debug, Default)]
@@ -60,6 +62,12 @@ pub struct MemStats {
     pub pause_max: Duration,
     /// Longest time mutators took to reach a safepoint for a stop.
     pub time_to_safepoint_max: Duration,
+    /// Total time stops waited for pinned threads (`pin`) before pausing:
+    /// not a pause (short sections keep running), but a delay of the
+    /// collector and of new pins.
+    pub pin_wait_total: Duration,
+    /// Longest single such wait.
+    pub pin_wait_max: Duration,
     /// Recent stops of the world, oldest first, at most 256, one per stop
     /// (Go's `/sched/pauses/total/gc:seconds`; Go's `PauseNs` sums a
     /// cycle's stops instead).
@@ -107,6 +115,13 @@ pub fn record_stop(pause: Duration, ttsp: Duration) {
     p.push_back(ns);
 }
 
+/// Records how long a stop waited for pins to end.
+pub fn record_pin_wait(wait: Duration) {
+    let ns = wait.as_nanos() as u64;
+    PIN_WAIT_TOTAL_NS.fetch_add(ns, Ordering::Relaxed);
+    PIN_WAIT_MAX_NS.fetch_max(ns, Ordering::Relaxed);
+}
+
 /// Records a finished cycle.
 pub fn record_cycle(forced: bool) {
     NUM_GC.fetch_add(1, Ordering::AcqRel);
@@ -131,6 +146,8 @@ pub(crate) fn fill(s: &mut MemStats) {
     s.pause_total = Duration::from_nanos(PAUSE_TOTAL_NS.load(Ordering::Relaxed));
     s.pause_max = Duration::from_nanos(PAUSE_MAX_NS.load(Ordering::Relaxed));
     s.time_to_safepoint_max = Duration::from_nanos(TTSP_MAX_NS.load(Ordering::Relaxed));
+    s.pin_wait_total = Duration::from_nanos(PIN_WAIT_TOTAL_NS.load(Ordering::Relaxed));
+    s.pin_wait_max = Duration::from_nanos(PIN_WAIT_MAX_NS.load(Ordering::Relaxed));
     s.pauses = PAUSES.lock().iter().map(|&n| Duration::from_nanos(n)).collect();
     s.last_gc_unix_ns = LAST_GC_UNIX_NS.load(Ordering::Relaxed);
 }

@@ -83,7 +83,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     pub fn with_capacity(cap: usize) -> Self {
         let v = Self::new();
         if cap > 0 {
-            let _w = v.lock.lock();
+            let _w = v.lock_writer("GcVec::with_capacity");
             v.write(|m| {
                 // SAFETY: inside `m`'s section; the new array is rooted by
                 // the store below before the section ends.
@@ -94,6 +94,14 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         }
         crate::cycle::maybe_collect();
         v
+    }
+
+    /// Takes the writer lock for the operation `what`. Refused inside a pin:
+    /// the lock's holder may be waiting for a stop that waits for the pin.
+    #[track_caller]
+    fn lock_writer(&self, what: &str) -> parking_lot::MutexGuard<'_, ()> {
+        mutator::assert_not_pinned(what, "GcVec writes take the vector's lock; do them outside the pin");
+        self.lock.lock()
     }
 
     /// Runs a writer step inside a critical section. Caller holds `lock`.
@@ -122,7 +130,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
 
     fn push_locked(&self, value: &Gc<T>) {
         let p = value.addr();
-        let _w = self.lock.lock();
+        let _w = self.lock_writer("GcVec::push");
         self.write(|m| {
             let len = self.len.load(Ordering::Relaxed);
             let mut a = self.array.target();
@@ -162,7 +170,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
 
     /// Removes and returns the last element.
     pub fn pop(&self) -> Option<Gc<T>> {
-        let _w = self.lock.lock();
+        let _w = self.lock_writer("GcVec::pop");
         self.write(|m| {
             let len = self.len.load(Ordering::Relaxed);
             if len == 0 {
@@ -206,7 +214,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
 
     /// The last element.
     pub fn last(&self) -> Option<Gc<T>> {
-        let _w = self.lock.lock();
+        let _w = self.lock_writer("GcVec::last");
         let n = self.len();
         if n == 0 {
             None
@@ -219,7 +227,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     /// of bounds at the time of the write.
     pub fn set(&self, i: usize, value: &Gc<T>) -> bool {
         let p = value.addr();
-        let _w = self.lock.lock();
+        let _w = self.lock_writer("GcVec::set");
         self.write(|m| {
             if i >= self.len.load(Ordering::Relaxed) {
                 return false;
@@ -235,7 +243,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
 
     /// Shortens the vector to `n` elements (no effect if already shorter).
     pub fn truncate(&self, n: usize) {
-        let _w = self.lock.lock();
+        let _w = self.lock_writer("GcVec::truncate");
         self.write(|m| {
             let len = self.len.load(Ordering::Relaxed);
             if n < len {
@@ -253,7 +261,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
 
     /// Removes every element and drops the backing array.
     pub fn clear(&self) {
-        let _w = self.lock.lock();
+        let _w = self.lock_writer("GcVec::clear");
         self.write(|m| {
             self.len.store(0, Ordering::Release);
             // SAFETY: inside the section; storing null.
@@ -265,7 +273,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     /// `keep` runs outside every critical section, on rooted handles, while
     /// other writers wait.
     pub fn retain(&self, mut keep: impl FnMut(&Gc<T>) -> bool) {
-        let _w = self.lock.lock();
+        let _w = self.lock_writer("GcVec::retain");
         let snapshot: Vec<Gc<T>> = (0..self.len()).filter_map(|i| self.get(i)).collect();
         let kept: Vec<bool> = snapshot.iter().map(&mut keep).collect();
         self.write(|m| {

@@ -19,6 +19,11 @@
 //! that overlaps the stop, or is not ordered with it by happens-before, is
 //! reported as a causality violation.
 //!
+//! Pins add a first phase: a pinned mutator enters by storing PINNED,
+//! fencing and loading PIN_STOP; the collector sets PIN_STOP, fences, waits
+//! for no PINNED state, then runs the stop above (counting PINNED as
+//! inside), and clears both flags at the end.
+//!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gc-core --release --test loom_handshake`
 //! (`LOOM_MAX_PREEMPTIONS=n` widens the search; default bound 4).
 #![cfg(loom)]
@@ -31,6 +36,7 @@ use std::sync::Arc;
 
 const OUTSIDE: u32 = 0;
 const INSIDE: u32 = 1;
+const PINNED: u32 = 2;
 
 /// The protocol's choices, so that tests can break one.
 #[derive(Clone, Copy)]
@@ -43,6 +49,10 @@ struct Protocol {
     stop_load: Ordering,
     /// The store of OUTSIDE when leaving a section.
     exit_store: Ordering,
+    /// The stop's first phase (set PIN_STOP, wait for PINNED states), and
+    /// PINNED counted as inside by the second; `false` is a collector that
+    /// does not know about pins.
+    wait_for_pins: bool,
 }
 
 /// The protocol as `mutator.rs` should run it. NOTE: `Mutator::enter` and
@@ -56,10 +66,12 @@ const REAL: Protocol = Protocol {
     collector_fence: true,
     stop_load: Ordering::Acquire,
     exit_store: Ordering::Release,
+    wait_for_pins: true,
 };
 
 struct World {
     stop: AtomicBool,
+    pin_stop: AtomicBool,
     resume_lock: Mutex<()>,
     resume: Condvar,
     states: Vec<AtomicU32>,
@@ -77,6 +89,7 @@ impl World {
     fn new(mutators: usize) -> Arc<World> {
         Arc::new(World {
             stop: AtomicBool::new(false),
+            pin_stop: AtomicBool::new(false),
             resume_lock: Mutex::new(()),
             resume: Condvar::new(),
             states: (0..mutators).map(|_| AtomicU32::new(OUTSIDE)).collect(),
@@ -107,10 +120,35 @@ impl World {
     }
 
     fn wait_for_resume(&self) {
+        self.wait_while(&self.stop);
+    }
+
+    fn wait_while(&self, flag: &AtomicBool) {
         let mut g = self.resume_lock.lock().unwrap();
-        while self.stop.load(Ordering::Acquire) {
+        while flag.load(Ordering::Acquire) {
             g = self.resume.wait(g).unwrap();
         }
+    }
+
+    /// `Mutator::enter_pinned`, then a pin's body, then the exit.
+    fn pinned_section(&self, i: usize, p: Protocol) {
+        let state = &self.states[i];
+        loop {
+            state.store(PINNED, Ordering::Relaxed);
+            if p.mutator_fence {
+                fence(Ordering::SeqCst);
+            }
+            if !self.pin_stop.load(p.stop_load) {
+                break;
+            }
+            state.store(OUTSIDE, Ordering::Release);
+            self.wait_while(&self.pin_stop);
+        }
+        // SAFETY (of the model): exclusive per the protocol; loom checks it.
+        self.heap[i].with_mut(|h| unsafe { *h += 1 });
+        // SAFETY (of the model): as above.
+        let _ = self.local[i].with(|l| unsafe { *l });
+        state.store(OUTSIDE, p.exit_store);
     }
 
     fn section(&self, i: usize, p: Protocol) {
@@ -123,12 +161,25 @@ impl World {
     }
 
     fn stop_the_world(&self, p: Protocol) -> usize {
+        if p.wait_for_pins {
+            self.pin_stop.store(true, Ordering::SeqCst);
+            if p.collector_fence {
+                fence(Ordering::SeqCst);
+            }
+            for s in &self.states {
+                while s.load(Ordering::Acquire) == PINNED {
+                    thread::yield_now();
+                }
+            }
+        }
         self.stop.store(true, Ordering::SeqCst);
         if p.collector_fence {
             fence(Ordering::SeqCst);
         }
         for s in &self.states {
-            while s.load(Ordering::Acquire) == INSIDE {
+            // A pin backing off may show PINNED for an instant.
+            let busy = |v: u32| if p.wait_for_pins { v != OUTSIDE } else { v == INSIDE };
+            while busy(s.load(Ordering::Acquire)) {
                 thread::yield_now();
             }
         }
@@ -142,6 +193,7 @@ impl World {
         // StoppedWorld::drop.
         let _g = self.resume_lock.lock().unwrap();
         self.stop.store(false, Ordering::Release);
+        self.pin_stop.store(false, Ordering::Release);
         self.resume.notify_all();
         seen
     }
@@ -205,7 +257,58 @@ fn handshake_two_mutators() {
     });
 }
 
+/// A pinned mutator and a short-section mutator beside a two-phase stop.
+fn pin_and_section(p: Protocol) {
+    model(move || {
+        let w = World::new(2);
+        let pinner = {
+            let w = w.clone();
+            thread::spawn(move || w.pinned_section(0, p))
+        };
+        let short = {
+            let w = w.clone();
+            thread::spawn(move || w.section(1, p))
+        };
+        let seen = w.stop_the_world(p);
+        assert!(seen <= 2);
+        pinner.join().unwrap();
+        short.join().unwrap();
+    });
+}
+
+#[test]
+fn handshake_pin_and_short_section() {
+    pin_and_section(REAL);
+}
+
 // The model can fail: each deliberately broken protocol is caught.
+
+/// A collector that ignores pins stops the world under a pinned section.
+#[test]
+#[should_panic(expected = "Causality violation")]
+fn broken_collector_ignores_pins() {
+    pin_and_section(Protocol { wait_for_pins: false, ..REAL });
+}
+
+/// The pinner's load of PIN_STOP, Relaxed: it may read the collector's
+/// final `false` without seeing the stop's writes.
+#[test]
+#[should_panic(expected = "Causality violation")]
+fn broken_relaxed_pin_stop_load() {
+    let p = Protocol { stop_load: Ordering::Relaxed, ..REAL };
+    model(move || {
+        let w = World::new(1);
+        let pinner = {
+            let w = w.clone();
+            thread::spawn(move || {
+                w.pinned_section(0, p);
+                w.pinned_section(0, p);
+            })
+        };
+        w.stop_the_world(p);
+        pinner.join().unwrap();
+    });
+}
 
 #[test]
 #[should_panic(expected = "Causality violation")]

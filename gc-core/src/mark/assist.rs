@@ -16,8 +16,10 @@
 //!   of the world waits for it: no grey object is ever in flight across a
 //!   stop.
 //! * An assist that finds no grey work left forgives the rest of the debt
-//!   (Go parks the goroutine until the cycle ends instead): the markers are
-//!   about to finish, and there is nothing a mutator could do to help.
+//!   and grants one over-assist's worth of allocation (Go parks the
+//!   goroutine until the cycle ends instead): the markers are about to
+//!   finish, there is nothing a mutator could do to help, and retrying at
+//!   every allocation would cost two clock reads each.
 
 use super::barrier::WbBuf;
 use super::drain::{Marker, PrefetchRing, WORK};
@@ -63,8 +65,12 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     crate::stats::add_marked(m.bytes_marked, m.objects_marked);
     wbuf.gcw = m.gcw;
     *assist_bytes += (done as f64 / per_byte) as i64 + 1;
-    if done < want && *assist_bytes < 0 {
-        *assist_bytes = 0;
+    if done < want {
+        // No grey work left: forgive the debt and grant the over-assist
+        // allowance, so that until work reappears the mutator tries again
+        // only every `pay` bytes, not at every allocation (Go parks it
+        // until the cycle ends or credit arrives instead).
+        *assist_bytes = (*assist_bytes).max(pay as i64);
     }
     pacer::add_assist_time(t0.elapsed());
 }
