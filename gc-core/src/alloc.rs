@@ -31,37 +31,50 @@ pub const MAX_ALIGN: usize = PAGE_SIZE;
 pub unsafe fn mallocgc(m: &Mutator, info: &'static TypeInfo, payload: usize) -> usize {
     let spc = span_class_for(payload, info.align, info.is_slice, info.no_pointers, info.headerless);
     // SAFETY: forwarded contract.
-    unsafe { mallocgc_class(m, info, spc, payload) }
+    unsafe { mallocgc_class(m, info, spc, payload, 0) }
 }
 
 /// `mallocgc` with the span class already known (`LARGE` for a large span),
-/// as `Gc::new` knows it at compile time.
+/// as `Gc::new` knows it at compile time, and for a headerless object the
+/// words per slot (`slot_words`, 0 if not known).
 ///
 /// # Safety
-/// As `mallocgc`; `spc` is the span class `mallocgc` would compute.
+/// As `mallocgc`; `spc` is the span class `mallocgc` would compute, and
+/// `slot_words` is 0 or that class's slot size in words.
 #[inline(always)]
-pub unsafe fn mallocgc_class(m: &Mutator, info: &'static TypeInfo, spc: u8, payload: usize) -> usize {
+pub unsafe fn mallocgc_class(
+    m: &Mutator,
+    info: &'static TypeInfo,
+    spc: u8,
+    payload: usize,
+    slot_words: usize,
+) -> usize {
     // SAFETY: inside our own critical section.
     let local = unsafe { m.local() };
     let (slot, span): (usize, &Span) = if spc != LARGE {
         // SAFETY: the cache is ours inside the section.
-        unsafe { local.cache.alloc(heap(), SpanClass(spc), &mut local.drops) }
+        unsafe { local.cache.alloc(SpanClass(spc), &mut local.drops) }
     } else {
         alloc_large(info, payload)
     };
     if info.headerless && !info.no_pointers {
         // Go: `heapSetType` for a small object.
-        span.set_ptr_bits(slot, info.ptr_map as u64);
+        if slot_words != 0 {
+            span.set_ptr_bits_n(slot, info.ptr_map as u64, slot_words);
+        } else {
+            span.set_ptr_bits(slot, info.ptr_map as u64);
+        }
     }
     if info.drop.is_some() && !span.has_drops.load(Ordering::Relaxed) {
         span.has_drops.store(true, Ordering::Relaxed);
     }
     if mark::barrier_enabled() {
-        // Allocate black (Go: `gcmarknewobject`).
-        if !span.mark_bits.set(span.obj_index(slot)) {
-            local.black_bytes += span.elemsize as u64;
-            local.black_objects += 1;
-        }
+        // Allocate black (Go: `gcmarknewobject`). A free slot's mark bit
+        // is clear: every span was swept before marking began, and no
+        // pointer to a free slot exists for a marker to follow.
+        span.mark_bits.set_new(span.obj_index(slot));
+        local.black_bytes += span.elemsize as u64;
+        local.black_objects += 1;
         // Go: `deductAssistCredit`, then `gcAssistAlloc` when in debt.
         local.assist_bytes -= span.elemsize as i64;
         if local.assist_bytes < 0 && mark::phase() == mark::Phase::Mark {

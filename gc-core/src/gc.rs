@@ -183,7 +183,13 @@ pub(crate) unsafe fn new_object<T: TraceLayout + Send + Sync + 'static>(m: &Muta
     let info = <T as GcPointee>::INFO;
     // SAFETY: per the contract.
     unsafe {
-        let slot = mallocgc_class(m, info, <T as HasTypeInfo>::SPAN_CLASS, core::mem::size_of::<T>());
+        let slot = mallocgc_class(
+            m,
+            info,
+            <T as HasTypeInfo>::SPAN_CLASS,
+            core::mem::size_of::<T>(),
+            <T as HasTypeInfo>::SLOT_WORDS,
+        );
         let p = object::object_of(slot, info);
         core::ptr::write(p as *mut T, value);
         object::init_header(slot, info, 1);

@@ -36,6 +36,16 @@ impl Bitmap {
         w.fetch_or(mask, Ordering::AcqRel) & mask != 0
     }
 
+    /// Sets bit `i`, known to be clear, with one locked OR and no pre-check
+    /// (Go: `gcmarknewobject`'s `setMarked` on a new object).
+    #[inline]
+    pub fn set_new(&self, i: usize) {
+        let w = &self.words[i / 64];
+        let mask = 1u64 << (i % 64);
+        debug_assert!(w.load(Ordering::Relaxed) & mask == 0, "set_new: bit {i} already set");
+        w.fetch_or(mask, Ordering::AcqRel);
+    }
+
     /// Reads bit `i`.
     #[inline]
     pub fn get(&self, i: usize) -> bool {

@@ -47,12 +47,7 @@ impl MCache {
     /// # Safety
     /// The caller is the cache's owner inside a GC critical section.
     #[inline]
-    pub unsafe fn alloc(
-        &mut self,
-        heap: &Heap,
-        spc: SpanClass,
-        drops: &mut Vec<PendingDrop>,
-    ) -> (usize, &'static Span) {
+    pub unsafe fn alloc(&mut self, spc: SpanClass, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
         let s = self.alloc[spc.index()];
         if !s.is_null() {
             // SAFETY: a cached span is live and owned by this cache.
@@ -63,7 +58,7 @@ impl MCache {
             }
         }
         // SAFETY: forwarded contract.
-        unsafe { self.alloc_slow(heap, spc, drops) }
+        unsafe { self.alloc_slow(super::heap(), spc, drops) }
     }
 
     #[inline(never)]

@@ -103,6 +103,9 @@ pub trait HasTypeInfo {
     /// a span of its own; computed at compile time so `Gc::new` does no size
     /// class lookup.
     const SPAN_CLASS: u8;
+    /// Words per slot of a headerless object of this type (0 otherwise), so
+    /// that writing its pointer bits needs no division at run time.
+    const SLOT_WORDS: usize;
 }
 
 /// `HasTypeInfo::SPAN_CLASS` for objects that take a large span.
@@ -145,6 +148,11 @@ pub const fn span_class_for(payload: usize, align: usize, is_slice: bool, no_poi
 impl<T: TraceLayout> HasTypeInfo for T {
     const SPAN_CLASS: u8 =
         span_class_for(size_of::<T>(), align_of::<T>(), false, T::NO_POINTERS, Self::INFO.headerless);
+    const SLOT_WORDS: usize = if Self::INFO.headerless {
+        crate::heap::size_class::class_size(crate::heap::size_class::SpanClass(Self::SPAN_CLASS).size_class()) / 8
+    } else {
+        0
+    };
     const INFO: &'static TypeInfo = &TypeInfo {
         size: size_of::<T>(),
         align: align_of::<T>(),

@@ -123,7 +123,18 @@ impl Span {
     /// words meanwhile, and see the bits of other objects unchanged.
     #[inline]
     pub fn set_ptr_bits(&self, slot: usize, map: u64) {
-        let (i, off, n, mask) = self.ptr_bits_at(slot);
+        self.set_ptr_bits_n(slot, map, self.elemsize / 8);
+    }
+
+    /// `set_ptr_bits` for slots of `n` words; with `n` known at compile
+    /// time (`HasTypeInfo::SLOT_WORDS`) the straddle test folds away when
+    /// `n` divides 64.
+    #[inline(always)]
+    pub fn set_ptr_bits_n(&self, slot: usize, map: u64, n: usize) {
+        debug_assert_eq!(n, self.elemsize / 8);
+        let w0 = (slot - self.base) / 8;
+        let (i, off) = (w0 / 64, w0 % 64);
+        let mask = if n >= 64 { !0 } else { (1u64 << n) - 1 };
         let bits = map & mask;
         let cur = self.ptr_bits.word(i);
         self.ptr_bits.store_word(i, (cur & !(mask << off)) | (bits << off));

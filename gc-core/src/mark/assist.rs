@@ -66,11 +66,12 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     wbuf.gcw = m.gcw;
     *assist_bytes += (done as f64 / per_byte) as i64 + 1;
     if done < want {
-        // No grey work left: forgive the debt and grant the over-assist
-        // allowance, so that until work reappears the mutator tries again
-        // only every `pay` bytes, not at every allocation (Go parks it
-        // until the cycle ends or credit arrives instead).
-        *assist_bytes = (*assist_bytes).max(pay as i64);
+        // No grey work left: forgive the debt and grant an allowance, so
+        // that until work reappears the mutator tries again only every
+        // `pay` bytes, and at least every OVER_ASSIST_WORK bytes (past the
+        // goal `pay` shrinks to a few bytes), not at every allocation (Go
+        // parks it until the cycle ends or credit arrives instead).
+        *assist_bytes = (*assist_bytes).max(pay.max(pacer::OVER_ASSIST_WORK) as i64);
     }
     pacer::add_assist_time(t0.elapsed());
 }
