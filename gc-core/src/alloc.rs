@@ -2,8 +2,10 @@
 //!
 //! Small objects (slot ≤ 32 KiB, alignment ≤ 16) come from the mutator's span
 //! cache; others get a large span of their own. While the collector is in a
-//! mark phase the new object is allocated black (its mark bit set), so a
-//! cycle never frees an object allocated during it, and the mutator pays
+//! mark phase the new object is allocated black (by its span's
+//! allocated-black range, `heap/span.rs`, or for a large object its mark
+//! bit), so a cycle never frees an object allocated during it, and the
+//! mutator pays
 //! for the allocation with mark work when it is in assist debt
 //! (`mark/assist.rs`).
 //!
@@ -69,12 +71,14 @@ pub unsafe fn mallocgc_class(
         span.has_drops.store(true, Ordering::Relaxed);
     }
     if mark::barrier_enabled() {
-        // Allocate black (Go: `gcmarknewobject`). A free slot's mark bit
-        // is clear: every span was swept before marking began, and no
-        // pointer to a free slot exists for a marker to follow.
-        span.mark_bits.set_new(span.obj_index(slot));
-        local.black_bytes += span.elemsize as u64;
-        local.black_objects += 1;
+        // Allocate black (Go: `gcmarknewobject`): a small object is black by
+        // its span's allocated-black range (`span.rs`); a large one gets its
+        // bit. A free slot's mark bit is clear: every span was swept before
+        // marking began, and no pointer to a free slot exists.
+        if spc == LARGE {
+            span.mark_bits.set_new(0);
+            crate::stats::add_marked(span.elemsize as u64, 1);
+        }
         // Go: `deductAssistCredit`, then `gcAssistAlloc` when in debt.
         local.assist_bytes -= span.elemsize as i64;
         if local.assist_bytes < 0 && mark::phase() == mark::Phase::Mark {

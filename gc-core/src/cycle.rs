@@ -164,6 +164,10 @@ fn start(trigger: Trigger, n: u64) {
     let _ = stats::take_marked();
     pacer::start_cycle(heap0);
     mark::set_phase(Phase::Mark);
+    for m in world.mutators() {
+        // SAFETY: the world is stopped and marking has just begun.
+        unsafe { m.local().cache.start_black() };
+    }
     let ttsp = world.time_to_safepoint;
     let stw1 = world.restart() - t_start;
     stats::record_stop(stw1, ttsp);
@@ -315,7 +319,6 @@ fn mark_termination(
         // for the sweep (Go: prepareForSweep for every P).
         unsafe { local.cache.release_all(heap) };
         stats::add_allocs(core::mem::take(&mut local.cache.allocs), core::mem::take(&mut local.cache.alloc_bytes));
-        local.fold_black();
         local.assist_bytes = 0;
     }
     let mut leftover = Marker::new(&WORK);

@@ -93,19 +93,6 @@ pub struct Local {
     /// Assist credit in bytes, negative when in debt (Go: `gcAssistBytes`);
     /// reset at each cycle start.
     pub assist_bytes: i64,
-    /// Bytes and objects allocated black this cycle, folded into the
-    /// cycle's marked totals at mark termination (Go counts them per P too).
-    pub black_bytes: u64,
-    /// See `black_bytes`.
-    pub black_objects: u64,
-}
-
-impl Local {
-    /// Folds this mutator's black-allocation counters into the cycle's
-    /// marked totals (mark termination, thread exit).
-    pub fn fold_black(&mut self) {
-        crate::stats::add_marked(core::mem::take(&mut self.black_bytes), core::mem::take(&mut self.black_objects));
-    }
 }
 
 /// One mutator thread's GC state.
@@ -136,8 +123,6 @@ impl Mutator {
                 wbuf: WbBuf::new(),
                 retired: Vec::new(),
                 assist_bytes: 0,
-                black_bytes: 0,
-                black_objects: 0,
             }),
             roots: RootTable::new(),
             blocked: AtomicBool::new(false),
@@ -328,7 +313,6 @@ impl Drop for ExitGuard {
         // SAFETY: as above, we own the cache.
         unsafe { local.cache.release_all(heap()) };
         local.wbuf.discard_if_off();
-        local.fold_black();
         // Holding the registry lock excludes a stop, but another thread may
         // still be inside a section reading one of these slots: hand them to
         // the fallback mutator, whose list the next stop frees.

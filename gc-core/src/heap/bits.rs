@@ -46,6 +46,12 @@ impl Bitmap {
         w.fetch_or(mask, Ordering::AcqRel);
     }
 
+    /// ORs `bits` into word `w`; returns the word's previous value.
+    #[inline]
+    pub fn or_word(&self, w: usize, bits: u64) -> u64 {
+        self.words[w].fetch_or(bits, Ordering::AcqRel)
+    }
+
     /// Reads bit `i`.
     #[inline]
     pub fn get(&self, i: usize) -> bool {

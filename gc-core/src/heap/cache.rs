@@ -92,10 +92,27 @@ impl MCache {
             unsafe { heap.uncache_span(SpanPtr(old)) };
         }
         let s = heap.cache_span(spc, drops).get();
+        if crate::mark::barrier_enabled() {
+            // SAFETY: the span was just handed to this cache, inside its
+            // owner's critical section, so the phase cannot change.
+            unsafe { s.start_black() };
+        }
         // SAFETY: the span was just handed to this cache.
         let free = s.nelems - unsafe { s.alloc_count() };
         heap.heap_live.fetch_add((free * s.elemsize) as isize, Ordering::Relaxed);
         self.alloc[spc.index()] = s;
+    }
+
+    /// Opens the allocated-black range of every cached span, when marking
+    /// starts (`span.rs`).
+    ///
+    /// # Safety
+    /// The world is stopped and the phase has just become `Mark`.
+    pub unsafe fn start_black(&self) {
+        for &s in self.alloc.iter().filter(|s| !s.is_null()) {
+            // SAFETY: a cached span is live; the stopped world owns it.
+            unsafe { (*s).start_black() };
+        }
     }
 
     /// Returns every cached span to its central list (Go: `releaseAll`), as

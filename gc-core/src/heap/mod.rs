@@ -116,6 +116,11 @@ impl Heap {
     /// The caller's cache owns `s`.
     pub unsafe fn uncache_span(&self, s: SpanPtr) {
         let span = s.get();
+        // SAFETY: the cache owns the span until it is pushed below.
+        let (bytes, objects) = unsafe { span.finish_black() };
+        if objects != 0 {
+            crate::stats::add_marked(bytes, objects);
+        }
         let sg = self.sweepgen.load(Ordering::Acquire);
         // SAFETY: the cache owns the span.
         let free = span.nelems - unsafe { span.alloc_count() };

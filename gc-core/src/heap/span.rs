@@ -15,11 +15,28 @@
 //!
 //! Mark bits are set by markers at any time during mark, and cleared only by
 //! the sweeper that owns the span. See `sweep.rs` for the sweepgen protocol.
+//!
+//! # Black allocation by range
+//!
+//! Go sets the mark bit of every object allocated during marking
+//! (`gcmarknewobject`), a locked instruction per allocation. Here a span
+//! cached while marking runs records `black_from`, its `freeindex` when
+//! marking began or when it was cached: every slot at or above it that is
+//! not in `alloc_bits` was allocated during this mark, so it is black
+//! without a bit. Markers test that range when they find a mark bit clear
+//! (`is_black_alloc`); the owner turns the range into mark bits, a word at a
+//! time, when it uncaches the span (`finish_black`), which every cache does
+//! at the latest at mark termination, before anything reads mark bits as
+//! liveness. A marker that reads `black_from` stale marks and scans a new
+//! object it need not have: extra work, never a lost object.
 
 use super::bits::Bitmap;
 use super::size_class::{class_size, div_magic, SpanClass, PAGE_SIZE};
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU32};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// `Span::black_from` when no allocated-black range is open.
+pub const NO_BLACK: u32 = u32::MAX;
 
 struct AllocState {
     freeindex: usize,
@@ -54,6 +71,10 @@ pub struct Span {
     /// small-object span, `writeHeapBitsSmall`). Written by the allocating
     /// owner before the object is published; read by markers.
     pub ptr_bits: Bitmap,
+    /// While cached during marking: the first slot index of the
+    /// allocated-black range (module doc); `NO_BLACK` otherwise. Written by
+    /// the owner, read by markers.
+    pub black_from: AtomicU32,
     /// Sweep generation (Go: `sweepgen`); see `sweep.rs`.
     pub sweepgen: AtomicU32,
     /// Set when an object with drop glue is allocated here; sticky until the
@@ -92,6 +113,7 @@ impl Span {
             mark_bits: Bitmap::new(nelems),
             check_bits: Bitmap::new(if crate::env::config().debug.gccheckmark { nelems } else { 0 }),
             ptr_bits: Bitmap::new(if class.is_headerless() && !class.noscan() { npages * PAGE_SIZE / 8 } else { 0 }),
+            black_from: AtomicU32::new(NO_BLACK),
             sweepgen: AtomicU32::new(sweepgen),
             has_drops: AtomicBool::new(false),
             has_specials: AtomicBool::new(false),
@@ -251,6 +273,57 @@ impl Span {
         unsafe { (*self.alloc.get()).alloc_count }
     }
 
+    /// Starts the allocated-black range at the current `freeindex`: every
+    /// slot this cache allocates from now on is black.
+    ///
+    /// # Safety
+    /// The caller owns the span, marking is on, and no allocation from the
+    /// span happens between the phase change and this call.
+    pub unsafe fn start_black(&self) {
+        // SAFETY: the caller owns the span.
+        let from = unsafe { (*self.alloc.get()).freeindex };
+        self.black_from.store(from as u32, Ordering::Release);
+    }
+
+    /// True if slot `i` was allocated black in this mark (module doc). Only
+    /// meaningful for an allocated slot, which every slot a marker reaches
+    /// is.
+    #[inline]
+    pub fn is_black_alloc(&self, i: usize) -> bool {
+        i >= self.black_from.load(Ordering::Acquire) as usize && !self.alloc_bits.get(i)
+    }
+
+    /// Ends the allocated-black range: sets the mark bits of the slots
+    /// allocated in it and returns their bytes and count (those a marker had
+    /// not already marked).
+    ///
+    /// # Safety
+    /// The caller owns the span (its cache is giving it up).
+    pub unsafe fn finish_black(&self) -> (u64, u64) {
+        let from = self.black_from.load(Ordering::Relaxed);
+        if from == NO_BLACK {
+            return (0, 0);
+        }
+        // SAFETY: the caller owns the span.
+        let to = unsafe { (*self.alloc.get()).freeindex };
+        let from = from as usize;
+        self.black_from.store(NO_BLACK, Ordering::Release);
+        let mut objects = 0u64;
+        let mut w = from / 64;
+        while w * 64 < to && from < to {
+            let lo = if w * 64 < from { from % 64 } else { 0 };
+            let hi = (to - w * 64).min(64);
+            let range = (u64::MAX >> (64 - (hi - lo))) << lo;
+            let new = range & !self.alloc_bits.word(w);
+            if new != 0 {
+                let old = self.mark_bits.or_word(w, new);
+                objects += (new & !old).count_ones() as u64;
+            }
+            w += 1;
+        }
+        (objects * self.elemsize as u64, objects)
+    }
+
     /// True if slot `i` is allocated: below `freeindex` or alloc bit set.
     ///
     /// # Safety
@@ -307,6 +380,48 @@ impl Span {
 mod tests {
     use super::*;
     use crate::heap::size_class::size_to_class;
+
+    /// The allocated-black range covers exactly the slots allocated after
+    /// `start_black` that were free at the last sweep, across bitmap words,
+    /// counts only bits no marker had set, and closes the range.
+    #[test]
+    fn black_range_marks_exactly_the_new_slots() {
+        let span = Span::new(1 << 20, 4, SpanClass::new(size_to_class(16), false), 0);
+        // Live after the last sweep: every third slot.
+        for i in (0..span.nelems).step_by(3) {
+            span.alloc_bits.set(i);
+        }
+        // SAFETY: this test owns the span.
+        unsafe { span.reset_alloc(span.alloc_bits.count()) };
+        // SAFETY: this test owns the span.
+        let take = |n: usize| (0..n).map(|_| unsafe { span.next_free() }.unwrap()).collect::<Vec<_>>();
+        let before = take(50); // allocated before marking: white
+                               // SAFETY: this test owns the span.
+        unsafe { span.start_black() };
+        assert!(!span.is_black_alloc(span.obj_index(before[49])));
+        let during = take(200); // allocated black, past several words
+        let marked_by_marker = span.obj_index(during[7]);
+        span.mark_bits.set(marked_by_marker);
+        for &a in &during {
+            assert!(span.is_black_alloc(span.obj_index(a)));
+        }
+        // SAFETY: as above.
+        let (bytes, objects) = unsafe { span.finish_black() };
+        assert_eq!(objects, 199, "one slot was already marked by a marker");
+        assert_eq!(bytes, 199 * 16);
+        assert_eq!(span.black_from.load(Ordering::Relaxed), NO_BLACK);
+        for i in 0..span.nelems {
+            let new = during.iter().any(|&a| span.obj_index(a) == i);
+            assert_eq!(span.mark_bits.get(i), new, "slot {i}");
+        }
+        // A second finish is a no-op; a range with no allocation marks nothing.
+        // SAFETY: this test owns the span.
+        assert_eq!(unsafe { span.finish_black() }, (0, 0));
+        // SAFETY: this test owns the span.
+        unsafe { span.start_black() };
+        // SAFETY: this test owns the span.
+        assert_eq!(unsafe { span.finish_black() }, (0, 0));
+    }
 
     /// Pointer bits round-trip for every slot of a span, including objects
     /// whose bits straddle two bitmap words, and writing one object's bits

@@ -70,7 +70,7 @@ impl<'a> Marker<'a> {
         // SAFETY: the index maps heap pages to live spans.
         let span = unsafe { &*s };
         let idx = span.obj_index(p);
-        if span.mark_bits.set(idx) {
+        if span.mark_bits.get(idx) || span.is_black_alloc(idx) || span.mark_bits.set(idx) {
             return;
         }
         self.bytes_marked += span.elemsize as u64;
