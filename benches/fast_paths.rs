@@ -21,6 +21,11 @@
 //!   + drop, against `Arc::clone` + drop (two atomic read-modify-writes).
 //! * `reads`: `Member::ptr_eq` and a field read through `Gc`'s `Deref`,
 //!   against the same read through a `Box` (a plain pointer read).
+//! * `pins`: the unrooted API (`tricolor_gc::pin`): `Member::load` against
+//!   `Member::get`+drop, `Member::set_ref` against `Member::set`,
+//!   `Guard::alloc` against `Gc::new` and `Box::new` (allocations run in
+//!   pins of 4096, so collections run between them as in a program), and
+//!   an empty `pin` (enter + leave the critical section).
 //!
 //! Measurement: warm-up 0.5 s, 2 s per function; about a minute in all.
 
@@ -28,7 +33,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tricolor_gc::{Gc, Member, Trace};
+use tricolor_gc::{pin, Gc, Member, Trace};
 
 /// 16 bytes, no GC pointers: a noscan object (24-byte slot with its header).
 #[derive(Trace)]
@@ -167,11 +172,54 @@ fn reads(c: &mut Criterion) {
     black_box((bx.right.is_none(), bholder.value));
 }
 
+fn pins(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pins");
+    let a = Gc::new(Node { left: Member::null(), right: Member::null(), value: 42 });
+    let holder = Gc::new(Node { left: Member::new(&a), right: Member::null(), value: 0 });
+    // One pin for the whole measurement: nothing here allocates GC memory.
+    pin(|p| {
+        g.bench_function("Member::load(guard) [one load, no root]", |b| {
+            b.iter(|| black_box(black_box(&holder).left.load(p).map(|r| r.value)))
+        });
+        let r = a.to_ref(p);
+        g.bench_function("Member::set_ref(ref), barrier off", |b| b.iter(|| holder.left.set_ref(black_box(r))));
+    });
+    g.bench_function("Member::get+drop [section + load + root register+unregister]", |b| {
+        b.iter(|| black_box(black_box(&holder).left.get().map(|r| r.value)))
+    });
+    g.bench_function("Member::set(&gc), barrier off", |b| b.iter(|| holder.left.set(black_box(&a))));
+    const CHUNK: u64 = 4096;
+    g.bench_function("Guard::alloc(Node) [pins of 4096]", |b| {
+        b.iter_custom(|iters| {
+            let t = std::time::Instant::now();
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(CHUNK);
+                pin(|p| {
+                    for _ in 0..n {
+                        black_box(p.alloc(Node { left: Member::null(), right: Member::null(), value: black_box(1) }));
+                    }
+                });
+                left -= n;
+            }
+            t.elapsed()
+        })
+    });
+    g.bench_function("Gc::new(Node)+drop", |b| {
+        b.iter(|| black_box(Gc::new(Node { left: Member::null(), right: Member::null(), value: black_box(1) })))
+    });
+    g.bench_function("baseline: Box::new(BoxNode)+drop", |b| {
+        b.iter(|| black_box(Box::new(BoxNode { left: None, right: None, value: black_box(1) })))
+    });
+    g.bench_function("pin(|_| ()) [enter + leave a section]", |b| b.iter(|| pin(|p| black_box(p as *const _))));
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = alloc, write_barrier, roots, reads
+    targets = alloc, write_barrier, roots, reads, pins
 }
 criterion_main!(benches);
