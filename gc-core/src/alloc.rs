@@ -85,8 +85,11 @@ pub unsafe fn mallocgc_class(
             mark::assist::assist(&mut local.wbuf, &mut local.assist_bytes);
         }
     }
-    local.cache.allocs += 1;
-    local.cache.alloc_bytes += span.elemsize as u64;
+    if spc == LARGE {
+        // Small objects are counted per span when it leaves the cache.
+        local.cache.allocs += 1;
+        local.cache.alloc_bytes += span.elemsize as u64;
+    }
     slot
 }
 

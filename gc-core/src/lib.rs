@@ -96,6 +96,8 @@ pub fn mem_stats() -> MemStats {
         for m in world.mutators() {
             // SAFETY: the world is stopped, so mutators' local state is ours.
             let local = unsafe { m.local() };
+            // SAFETY: as above.
+            unsafe { local.cache.count_all() };
             stats::add_allocs(core::mem::take(&mut local.cache.allocs), core::mem::take(&mut local.cache.alloc_bytes));
             // SAFETY: the world is stopped.
             s.roots += unsafe { m.roots.count() } as u64;

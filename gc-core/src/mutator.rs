@@ -312,6 +312,10 @@ impl Drop for ExitGuard {
         let local = unsafe { m.local() };
         // SAFETY: as above, we own the cache.
         unsafe { local.cache.release_all(heap()) };
+        crate::stats::add_allocs(
+            core::mem::take(&mut local.cache.allocs),
+            core::mem::take(&mut local.cache.alloc_bytes),
+        );
         local.wbuf.discard_if_off();
         // Holding the registry lock excludes a stop, but another thread may
         // still be inside a section reading one of these slots: hand them to

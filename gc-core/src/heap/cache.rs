@@ -23,9 +23,14 @@ use core::sync::atomic::Ordering;
 /// A mutator's span cache (Go: `mcache`).
 pub struct MCache {
     alloc: [*const Span; NUM_SPAN_CLASSES],
-    /// Objects allocated since the last flush (Go: `mcache.smallAllocCount`).
+    /// Each cached span's `alloc_count` when it was cached or last counted
+    /// (Go: `mspan.allocCountBeforeCache`): small allocations are counted
+    /// per span, not per object.
+    counted: [u32; NUM_SPAN_CLASSES],
+    /// Objects allocated and counted since the last flush (Go:
+    /// `mcache.smallAllocCount`, plus large objects).
     pub allocs: u64,
-    /// Bytes allocated since the last flush.
+    /// Bytes of those objects.
     pub alloc_bytes: u64,
 }
 
@@ -35,7 +40,7 @@ unsafe impl Send for MCache {}
 
 impl Default for MCache {
     fn default() -> Self {
-        MCache { alloc: [ptr::null(); NUM_SPAN_CLASSES], allocs: 0, alloc_bytes: 0 }
+        MCache { alloc: [ptr::null(); NUM_SPAN_CLASSES], counted: [0; NUM_SPAN_CLASSES], allocs: 0, alloc_bytes: 0 }
     }
 }
 
@@ -89,7 +94,10 @@ impl MCache {
         let old = self.alloc[spc.index()];
         if !old.is_null() {
             // SAFETY: cached spans are owned by this cache until uncached.
-            unsafe { heap.uncache_span(SpanPtr(old)) };
+            unsafe {
+                self.count(spc.index());
+                heap.uncache_span(SpanPtr(old));
+            }
         }
         let s = heap.cache_span(spc, drops).get();
         if crate::mark::barrier_enabled() {
@@ -98,9 +106,40 @@ impl MCache {
             unsafe { s.start_black() };
         }
         // SAFETY: the span was just handed to this cache.
-        let free = s.nelems - unsafe { s.alloc_count() };
-        heap.heap_live.fetch_add((free * s.elemsize) as isize, Ordering::Relaxed);
+        let used = unsafe { s.alloc_count() };
+        heap.heap_live.fetch_add(((s.nelems - used) * s.elemsize) as isize, Ordering::Relaxed);
         self.alloc[spc.index()] = s;
+        self.counted[spc.index()] = used as u32;
+    }
+
+    /// Adds the objects allocated from the cached span at `i` since it was
+    /// last counted to `allocs`.
+    ///
+    /// # Safety
+    /// The caller owns the cache, and slot `i` holds a span.
+    unsafe fn count(&mut self, i: usize) {
+        // SAFETY: per the contract the span is live and ours.
+        let span = unsafe { &*self.alloc[i] };
+        // SAFETY: as above.
+        let now = unsafe { span.alloc_count() } as u32;
+        let n = (now - self.counted[i]) as u64;
+        self.counted[i] = now;
+        self.allocs += n;
+        self.alloc_bytes += n * span.elemsize as u64;
+    }
+
+    /// Counts every cached span's new allocations into `allocs` (for
+    /// `mem_stats` and mark termination).
+    ///
+    /// # Safety
+    /// The caller owns the cache (the world is stopped, or its owner).
+    pub unsafe fn count_all(&mut self) {
+        for i in 0..NUM_SPAN_CLASSES {
+            if !self.alloc[i].is_null() {
+                // SAFETY: a cached span; forwarded contract.
+                unsafe { self.count(i) };
+            }
+        }
     }
 
     /// Opens the allocated-black range of every cached span, when marking
@@ -122,6 +161,8 @@ impl MCache {
     /// The caller owns the cache (owner in a critical section, or the world
     /// is stopped).
     pub unsafe fn release_all(&mut self, heap: &Heap) {
+        // SAFETY: forwarded contract.
+        unsafe { self.count_all() };
         for slot in self.alloc.iter_mut() {
             if !slot.is_null() {
                 // SAFETY: per the contract the cache owns the span.

@@ -10,9 +10,10 @@
 //!     *slot = new
 //! ```
 //!
-//! Entries are object addresses (old and new referents), not slot addresses.
-//! The buffer holds 512 entries; a full buffer, a ragged barrier and mark
-//! termination flush it by shading every entry into the mutator's `GcWork`.
+//! Entries are object addresses (old and new referents), not slot addresses;
+//! a null old referent is not recorded. The buffer holds 512 entries; a full
+//! buffer, a ragged barrier and mark termination flush it by shading every
+//! entry into the mutator's `GcWork`.
 //!
 //! Invariants:
 //! * The barrier runs inside the writer's critical section, before the store
@@ -29,7 +30,10 @@ pub const WB_ENTRIES: usize = 512;
 
 /// A mutator's write-barrier buffer (Go: `wbBuf`).
 pub struct WbBuf {
-    buf: Vec<usize>,
+    /// Entries `buf[..len]`; allocated on first use (most threads never
+    /// write while marking).
+    buf: Box<[usize]>,
+    len: usize,
     /// Grey objects produced by flushes, handed to the collector at the
     /// ragged barrier (Go: the P's `gcw`).
     pub gcw: GcWork,
@@ -44,45 +48,60 @@ impl Default for WbBuf {
 impl WbBuf {
     /// An empty buffer.
     pub fn new() -> WbBuf {
-        WbBuf { buf: Vec::new(), gcw: GcWork::default() }
+        WbBuf { buf: Box::new([]), len: 0, gcw: GcWork::default() }
     }
 
-    /// Records the old and new referents of a pointer write.
-    #[inline]
-    pub fn record(&mut self, old: usize, new: usize) {
-        if self.buf.len() + 2 > WB_ENTRIES {
+    /// Makes room for two entries.
+    #[inline(always)]
+    fn reserve2(&mut self) {
+        if self.len + 2 > self.buf.len() {
+            self.grow_or_flush();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_or_flush(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = vec![0; WB_ENTRIES].into_boxed_slice();
+        } else {
             self.flush();
         }
-        if self.buf.capacity() == 0 {
-            self.buf.reserve_exact(WB_ENTRIES);
-        }
-        self.buf.push(old);
-        self.buf.push(new);
+    }
+
+    /// Records the old and new referents of a pointer write; a null old
+    /// referent takes no entry (the slot is written, then skipped).
+    #[inline]
+    pub fn record(&mut self, old: usize, new: usize) {
+        self.reserve2();
+        let n = self.len;
+        self.buf[n] = new;
+        self.buf[n + 1] = old;
+        self.len = n + 1 + (old != 0) as usize;
     }
 
     /// Records one referent (a shade of a root registered during marking, or
     /// an adoption).
     #[inline]
     pub fn record_one(&mut self, p: usize) {
-        if self.buf.len() + 1 > WB_ENTRIES {
-            self.flush();
-        }
-        self.buf.push(p);
+        self.reserve2();
+        self.buf[self.len] = p;
+        self.len += 1;
     }
 
     /// Shades every buffered entry into this mutator's work cache (Go:
     /// `wbBufFlush1`).
     pub fn flush(&mut self) {
-        if self.buf.is_empty() {
+        if self.len == 0 {
             return;
         }
         let mut m = Marker::with_work(&WORK, core::mem::take(&mut self.gcw));
-        for &p in &self.buf {
+        for &p in &self.buf[..self.len] {
             if p != 0 && p & 1 == 0 {
                 m.shade(p);
             }
         }
-        self.buf.clear();
+        self.len = 0;
         self.gcw = m.gcw;
         crate::stats::add_marked(m.bytes_marked, m.objects_marked);
     }
@@ -100,7 +119,7 @@ impl WbBuf {
     /// Drops buffered entries when the barrier is off (thread exit).
     pub fn discard_if_off(&mut self) {
         if !super::barrier_enabled() {
-            self.buf.clear();
+            self.len = 0;
         } else {
             self.flush_to_global();
         }
@@ -108,12 +127,12 @@ impl WbBuf {
 
     /// Number of buffered entries.
     pub fn len(&self) -> usize {
-        self.buf.len()
+        self.len
     }
 
     /// True if nothing is buffered.
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.len == 0
     }
 }
 
