@@ -139,3 +139,23 @@ fn allocation_triggers_cycles() {
     }
     assert!(mem_stats().num_gc > before, "no cycle was triggered by 2M allocations (32 MB)");
 }
+
+/// `mem_stats().mallocs` counts what exited threads allocated (their span
+/// caches are counted when released at exit), and what a live thread has
+/// allocated from spans still in its cache.
+#[test]
+fn mallocs_count_exited_threads_and_cached_spans() {
+    let before = mem_stats().mallocs;
+    std::thread::spawn(|| {
+        for n in 0..10_000 {
+            drop(Gc::new(Link { next: Member::null(), n }));
+        }
+    })
+    .join()
+    .unwrap();
+    let after_exit = mem_stats().mallocs;
+    assert!(after_exit - before >= 10_000, "an exited thread's allocations were lost: {}", after_exit - before);
+    let keep: Vec<_> = (0..100).map(|n| Gc::new(Link { next: Member::null(), n })).collect();
+    assert!(mem_stats().mallocs - after_exit >= 100, "allocations from a cached span were not counted");
+    drop(keep);
+}
