@@ -39,6 +39,11 @@ pub unsafe trait GcPointee: Send + Sync + 'static {
     /// The type descriptor stored in each object's header.
     #[doc(hidden)]
     const INFO: &'static TypeInfo;
+    /// The span class of an object of this type (`LARGE` if it varies or is
+    /// large); lets the barrier recognise a target in the writer's own
+    /// allocated-black range.
+    #[doc(hidden)]
+    const SPAN_CLASS: u8;
     /// The typed pointer to the object at `p`.
     #[doc(hidden)]
     fn from_object(p: usize) -> *const Self;
@@ -47,6 +52,7 @@ pub unsafe trait GcPointee: Send + Sync + 'static {
 // SAFETY: `INFO` is the sized descriptor of `T`.
 unsafe impl<T: TraceLayout + Send + Sync + 'static> GcPointee for T {
     const INFO: &'static TypeInfo = <T as HasTypeInfo>::INFO;
+    const SPAN_CLASS: u8 = <T as HasTypeInfo>::SPAN_CLASS;
     #[inline(always)]
     fn from_object(p: usize) -> *const T {
         p as *const T
@@ -56,6 +62,7 @@ unsafe impl<T: TraceLayout + Send + Sync + 'static> GcPointee for T {
 // SAFETY: slices keep their length at `p - 8` (object.rs).
 unsafe impl<T: TraceLayout + Send + Sync + 'static> GcPointee for [T] {
     const INFO: &'static TypeInfo = <T as HasTypeInfo>::SLICE_INFO;
+    const SPAN_CLASS: u8 = object::LARGE;
     #[inline(always)]
     fn from_object(p: usize) -> *const [T] {
         // SAFETY: the length word sits just below every slice object.
@@ -67,6 +74,7 @@ unsafe impl<T: TraceLayout + Send + Sync + 'static> GcPointee for [T] {
 // SAFETY: a `str` object is a `[u8]` object holding UTF-8.
 unsafe impl GcPointee for str {
     const INFO: &'static TypeInfo = <u8 as HasTypeInfo>::SLICE_INFO;
+    const SPAN_CLASS: u8 = object::LARGE;
     #[inline(always)]
     fn from_object(p: usize) -> *const str {
         <[u8] as GcPointee>::from_object(p) as *const str

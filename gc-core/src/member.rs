@@ -33,6 +33,8 @@
 //!   never write, or read through, a freed slot.
 
 use crate::gc::{root, Gc, GcPointee};
+use crate::heap::object::LARGE;
+use crate::heap::size_class::SpanClass;
 use crate::mark;
 use crate::mark::barrier::write_barrier;
 use crate::mutator::{self, Mutator};
@@ -206,8 +208,17 @@ impl<T: ?Sized + GcPointee> Member<T> {
         let w = self.word.load(Ordering::Acquire);
         if w & 1 == 0 {
             // Adopted: barrier, then store (Go: gcWriteBarrier).
-            // SAFETY: inside our section.
-            write_barrier(&mut unsafe { m.local() }.wbuf, w, new);
+            if mark::barrier_enabled() {
+                // SAFETY: inside our section.
+                let local = unsafe { m.local() };
+                // A target this thread allocated black needs no shade (Go
+                // buffers it anyway; here the test is a few loads against
+                // a buffer entry and a later shade).
+                // SAFETY: our own cache, inside our section.
+                let black =
+                    T::SPAN_CLASS != LARGE && unsafe { local.cache.is_own_black(SpanClass(T::SPAN_CLASS), new) };
+                write_barrier(&mut local.wbuf, w, if black { 0 } else { new });
+            }
             self.word.store(new, Ordering::Release);
             false
         } else {

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Entries are object addresses (old and new referents), not slot addresses;
-//! a null old referent is not recorded. The buffer holds 512 entries; a full
+//! a null referent is not recorded, nor a new referent that the writer
+//! itself allocated black this cycle (`Member::store_in_section`). The buffer holds 512 entries; a full
 //! buffer, a ragged barrier and mark termination flush it by shading every
 //! entry into the mutator's `GcWork`.
 //!
@@ -69,15 +70,17 @@ impl WbBuf {
         }
     }
 
-    /// Records the old and new referents of a pointer write; a null old
-    /// referent takes no entry (the slot is written, then skipped).
+    /// Records the old and new referents of a pointer write; a null
+    /// referent (or one the caller knows is black, passed as 0) takes no
+    /// entry (its slot is written, then overwritten or left past `len`).
     #[inline]
     pub fn record(&mut self, old: usize, new: usize) {
         self.reserve2();
         let n = self.len;
         self.buf[n] = new;
-        self.buf[n + 1] = old;
-        self.len = n + 1 + (old != 0) as usize;
+        let n = n + (new != 0) as usize;
+        self.buf[n] = old;
+        self.len = n + (old != 0) as usize;
     }
 
     /// Records one referent (a shade of a root registered during marking, or
@@ -140,7 +143,7 @@ impl WbBuf {
 /// the writer's buffer; the caller is inside its critical section.
 #[inline(always)]
 pub fn write_barrier(buf: &mut WbBuf, old: usize, new: usize) {
-    if super::barrier_enabled() {
+    if super::barrier_enabled() && (old | new) != 0 {
         buf.record(old, new);
     }
 }
