@@ -5,7 +5,8 @@
 //! `GOMAXPROCS − 1` worker threads (at most 31) sleep until the collector
 //! opens a mark round; then the first `helpers` of them and the collector's
 //! own thread drain the global grey lists together, publishing half of their
-//! local work whenever the global list runs dry (Go: `gcWork.balance`).
+//! local work whenever the global list runs dry (Go: `gcWork.balance`) — in a
+//! background round even a lone marker does, so that assists find work.
 //!
 //! Two kinds of round: a *background* round runs beside the mutators with
 //! Go's 25 % budget of markers (see [`background_markers`]); its scan work
@@ -118,8 +119,11 @@ impl MarkWork for Shared<'_, '_> {
                 pacer::add_scan_work(scan_work - *flushed, true);
                 *flushed = scan_work;
             }
-            // Only the work buffers are balanced; the ring stays local.
-            nproc > 1 && WORK.full_is_empty()
+            // Only the work buffers are balanced; the ring stays local. A
+            // lone background marker balances too (Go's gcDrain always
+            // does): assisting mutators find work only on the global list,
+            // and without it they cannot hold the heap to its goal.
+            (nproc > 1 || background) && WORK.full_is_empty()
         });
         pacer::add_scan_work(self.m.scan_work - self.flushed, background);
         self.flushed = self.m.scan_work;
