@@ -18,6 +18,7 @@ use crate::heap::size_class::{SpanClass, PAGE_SIZE};
 use crate::heap::{heap, span::Span};
 use crate::mark;
 use crate::mutator::Mutator;
+use crate::sweep::PendingDrop;
 use core::sync::atomic::Ordering;
 
 /// Largest alignment an object may have (a page).
@@ -57,7 +58,7 @@ pub unsafe fn mallocgc_class(
         // SAFETY: the cache is ours inside the section.
         unsafe { local.cache.alloc(SpanClass(spc), &mut local.drops) }
     } else {
-        alloc_large(info, payload)
+        alloc_large(info, payload, &mut local.drops)
     };
     if info.headerless && !info.no_pointers {
         // Go: `heapSetType` for a small object.
@@ -94,7 +95,7 @@ pub unsafe fn mallocgc_class(
 }
 
 #[cold]
-fn alloc_large(info: &'static TypeInfo, payload: usize) -> (usize, &'static Span) {
+fn alloc_large(info: &'static TypeInfo, payload: usize, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
     if info.align > MAX_ALIGN {
         eprintln!(
             "tricolor-gc: fatal error: {} is aligned to {} bytes; the GC heap supports at most {MAX_ALIGN}",
@@ -106,7 +107,7 @@ fn alloc_large(info: &'static TypeInfo, payload: usize) -> (usize, &'static Span
     let total = header_offset(info.align, info.is_slice)
         .checked_add(payload)
         .unwrap_or_else(|| crate::heap::out_of_memory((info.name)(), "size overflows usize"));
-    heap().alloc_large(total.div_ceil(PAGE_SIZE), info.no_pointers)
+    heap().alloc_large(total.div_ceil(PAGE_SIZE), info.no_pointers, drops)
 }
 
 #[cfg(test)]

@@ -36,6 +36,10 @@ use std::sync::OnceLock;
 /// before growing the heap (Go: `spanBudget` in `mcentral.cacheSpan`).
 const SPAN_BUDGET: usize = 100;
 
+/// How many spans of any class `reclaim` may sweep before the heap takes
+/// pages it has not used since the last cycle (Go: `mheap.reclaim`).
+const RECLAIM_BUDGET: usize = 64;
+
 /// The global heap (Go: `mheap_`).
 pub struct Heap {
     /// Free pages.
@@ -107,7 +111,28 @@ impl Heap {
             span.sweepgen.store(sg, Ordering::Release);
             c.push_swept(sg, s, false);
         }
-        self.grow(spc, sg)
+        let npages = class_pages(spc.size_class());
+        self.reclaim(npages, drops);
+        SpanPtr(self.new_span(npages, spc, sg.wrapping_add(3)))
+    }
+
+    /// Before new pages are taken, sweeps spans of any class while the
+    /// sweep is unfinished, until `npages` pages are free (Go:
+    /// `mheap.reclaim`): the pages the last cycle freed are reused before
+    /// untouched ones, so the resident set follows the heap goal instead of
+    /// growing whenever the mutator out-allocates the background sweeper.
+    /// Runs inside the caller's critical section, like every sweep.
+    fn reclaim(&self, npages: usize, drops: &mut Vec<PendingDrop>) {
+        for _ in 0..RECLAIM_BUDGET {
+            if self.pages.lock().free_pages() >= npages {
+                return;
+            }
+            // SAFETY: the caller is inside a critical section (module doc
+            // of `alloc.rs`).
+            if !unsafe { sweep::sweep_one(drops) } {
+                return;
+            }
+        }
     }
 
     /// Takes a span back from a cache (Go: `mcentral.uncacheSpan`).
@@ -141,12 +166,6 @@ impl Heap {
         self.central[span.class.index()].push_swept(sg, s, free > 0);
     }
 
-    fn grow(&self, spc: SpanClass, sg: u32) -> SpanPtr {
-        let npages = class_pages(spc.size_class());
-        let s = self.new_span(npages, spc, sg.wrapping_add(3));
-        SpanPtr(s)
-    }
-
     fn new_span(&self, npages: usize, spc: SpanClass, sweepgen: u32) -> *const Span {
         let mut pages = self.pages.lock();
         let base = match pages.alloc(npages) {
@@ -164,8 +183,10 @@ impl Heap {
 
     /// Allocates a large object's span of `npages` (Go: `mcache.allocLarge`)
     /// and returns the object's slot address. The span goes straight to its
-    /// central full list as swept.
-    pub fn alloc_large(&self, npages: usize, noscan: bool) -> (usize, &'static Span) {
+    /// central full list as swept. The caller is inside a critical section;
+    /// dead objects met while reclaiming pages are queued on `drops`.
+    pub fn alloc_large(&self, npages: usize, noscan: bool, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
+        self.reclaim(npages, drops);
         let sg = self.sweepgen.load(Ordering::Acquire);
         let spc = SpanClass::new(0, noscan);
         let s = self.new_span(npages, spc, sg);

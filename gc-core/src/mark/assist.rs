@@ -11,10 +11,10 @@
 //!
 //! Invariants:
 //! * An assist runs inside its mutator's critical section and uses that
-//!   mutator's own work cache (`WbBuf::gcw`), so the grey objects it still
-//!   holds when it stops are found by the ragged barrier's flush, and a stop
-//!   of the world waits for it: no grey object is ever in flight across a
-//!   stop.
+//!   mutator's own work cache (`WbBuf::gcw`); a stop of the world waits for
+//!   it, so no grey object is ever in flight across a stop. What it leaves
+//!   unscanned it publishes to the global lists before returning, where the
+//!   background marker finds it without a stop.
 //! * An assist that finds no grey work left forgives the rest of the debt
 //!   and grants one over-assist's worth of allocation (Go parks the
 //!   goroutine until the cycle ends instead): the markers are about to
@@ -63,6 +63,11 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     let done = m.scan_work;
     pacer::add_scan_work(done, false);
     crate::stats::add_marked(m.bytes_marked, m.objects_marked);
+    // Publish what the assist did not finish: held here it would be found
+    // only by the next ragged-barrier stop, which would then restart, and
+    // after enough restarts finish the mark inside a stop.
+    m.gcw.dispose(&WORK);
+    m.gcw.flushed_work = false;
     wbuf.gcw = m.gcw;
     *assist_bytes += (done as f64 / per_byte) as i64 + 1;
     if done < want {

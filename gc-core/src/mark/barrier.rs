@@ -67,6 +67,10 @@ impl WbBuf {
             self.buf = vec![0; WB_ENTRIES].into_boxed_slice();
         } else {
             self.flush();
+            // Publish the grey objects at once, so the background marker
+            // finds them without a ragged-barrier stop (and its restart).
+            self.gcw.dispose(&WORK);
+            self.gcw.flushed_work = false;
         }
     }
 
