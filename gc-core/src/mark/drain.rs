@@ -130,7 +130,17 @@ impl<'a> Marker<'a> {
         // SAFETY: grey entries are slots of allocated objects in live spans.
         let span = unsafe { &*self.span_of(slot) };
         self.scan_work += span.elemsize as u64;
-        self.scan_map(slot, span.ptr_bits_of(slot) as u128);
+        let mut bits = span.ptr_bits_of(slot);
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: the span's pointer bits mark the `Member` words of
+            // this allocated object.
+            let w = unsafe { &*((slot + i * 8) as *const AtomicUsize) }.load(Ordering::Acquire);
+            if w != 0 && w & 1 == 0 {
+                self.shade(w);
+            }
+        }
     }
 
     #[inline]
@@ -163,7 +173,7 @@ impl<'a> Marker<'a> {
     /// object's header overlaps the scanning of the few before it (the same
     /// idea as Go's `prefetch` in `greyobject` and the Green Tea design
     /// notes on latency hiding).
-    pub fn drain_with(&mut self, ring: &mut PrefetchRing, stop: &mut dyn FnMut(u32, u64) -> bool) {
+    pub fn drain_with<F: FnMut(u32, u64) -> bool>(&mut self, ring: &mut PrefetchRing, stop: &mut F) {
         let mut n = 0u32;
         loop {
             while !ring.is_full() {
