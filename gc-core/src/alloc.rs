@@ -62,11 +62,8 @@ pub unsafe fn mallocgc_class(
     };
     if info.headerless && !info.no_pointers {
         // Go: `heapSetType` for a small object.
-        if slot_words != 0 {
-            span.set_ptr_bits_n(slot, info.ptr_map as u64, slot_words);
-        } else {
-            span.set_ptr_bits(slot, info.ptr_map as u64);
-        }
+        let n = if slot_words != 0 { slot_words } else { span.elemsize / 8 };
+        span.set_ptr_bits(slot, info.ptr_map as u64, n);
     }
     if info.drop.is_some() && !span.has_drops.load(Ordering::Relaxed) {
         span.has_drops.store(true, Ordering::Relaxed);

@@ -36,7 +36,6 @@ use crate::gc::{root, Gc, GcPointee};
 use crate::heap::object::LARGE;
 use crate::heap::size_class::SpanClass;
 use crate::mark;
-use crate::mark::barrier::write_barrier;
 use crate::mutator::{self, Mutator};
 use crate::pin::{Guard, Ref};
 use crate::roots::RootTable;
@@ -217,7 +216,7 @@ impl<T: ?Sized + GcPointee> Member<T> {
                 // SAFETY: our own cache, inside our section.
                 let black =
                     T::SPAN_CLASS != LARGE && unsafe { local.cache.is_own_black(SpanClass(T::SPAN_CLASS), new) };
-                write_barrier(&mut local.wbuf, w, if black { 0 } else { new });
+                local.wbuf.record(w, if black { 0 } else { new });
             }
             self.word.store(new, Ordering::Release);
             false

@@ -246,10 +246,7 @@ fn register() -> *const Mutator {
 /// then runs any drop glue the section queued.
 #[inline(always)]
 pub fn with_critical<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
-    let mut p = current_ptr();
-    if p.is_null() {
-        p = register();
-    }
+    let p = current_or_register();
     if p == EXITED {
         return with_fallback(f);
     }
@@ -262,14 +259,31 @@ pub fn with_critical<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
     }
     m.enter();
     let r = f(m);
-    // SAFETY: inside our own critical section.
-    let local = unsafe { m.local() };
-    if local.drops.is_empty() {
+    leave(m);
+    r
+}
+
+/// The calling thread's mutator pointer, registering the thread on its
+/// first GC operation (`EXITED` after teardown).
+#[inline(always)]
+fn current_or_register() -> *const Mutator {
+    let p = current_ptr();
+    if p.is_null() {
+        register()
+    } else {
+        p
+    }
+}
+
+/// Leaves `m`'s critical section and runs the drop glue it queued.
+#[inline(always)]
+fn leave(m: &Mutator) {
+    // SAFETY: the caller is inside `m`'s critical section, as its owner.
+    if unsafe { m.local() }.drops.is_empty() {
         m.exit();
     } else {
         exit_and_run_drops(m);
     }
-    r
 }
 
 /// Leaves the section, then runs the drop glue it queued (outside it).
@@ -364,8 +378,6 @@ pub fn lock_registry() -> Registry {
 /// the registry, so no thread joins or leaves during the stop.
 pub struct StoppedWorld {
     reg: Registry,
-    /// How long the stop waited for pins to end, before the pause began.
-    pub pin_wait: std::time::Duration,
     /// When the pause began: the stop flag was set after the pins ended.
     pub started: Instant,
     /// How long the mutators took to leave their short critical sections.
@@ -448,15 +460,14 @@ pub fn stop_the_world() -> StoppedWorld {
     PIN_STOP.store(true, Ordering::SeqCst);
     fence::heavy();
     wait_for_states(&reg, |s| s == PINNED);
-    let pin_wait = t_pins.elapsed();
+    crate::stats::record_pin_wait(t_pins.elapsed());
     let started = Instant::now();
     STOP.store(true, Ordering::SeqCst);
     fence::heavy();
     // A pin that began before PIN_STOP was seen has ended; later ones back
     // off, but may show PINNED for an instant while doing so.
     wait_for_states(&reg, |s| s != OUTSIDE);
-    crate::stats::record_pin_wait(pin_wait);
-    StoppedWorld { reg, pin_wait, started, time_to_safepoint: started.elapsed(), restarted: false }
+    StoppedWorld { reg, started, time_to_safepoint: started.elapsed(), restarted: false }
 }
 
 /// Retired slots a mutator may hold before it forces a grace period.
@@ -547,10 +558,7 @@ pub fn assert_not_pinned(what: &str, instead: &str) {
 
 /// Opens (or nests) the calling thread's pin and returns its mutator.
 pub(crate) fn pin_enter() -> &'static Mutator {
-    let mut p = current_ptr();
-    if p.is_null() {
-        p = register();
-    }
+    let p = current_or_register();
     if p == EXITED {
         panic!(
             "tricolor-gc: tricolor_gc::pin called from a thread-local destructor after this thread's GC state \
@@ -583,12 +591,7 @@ pub(crate) fn pin_exit(m: &'static Mutator) {
         m.exit();
         return;
     }
-    // SAFETY: still inside our own critical section.
-    if unsafe { m.local() }.drops.is_empty() {
-        m.exit();
-    } else {
-        exit_and_run_drops(m);
-    }
+    leave(m);
     crate::cycle::maybe_collect();
     retire_check();
 }

@@ -33,17 +33,23 @@ impl Bitmap {
         if w.load(Ordering::Relaxed) & mask != 0 {
             return true;
         }
-        w.fetch_or(mask, Ordering::AcqRel) & mask != 0
+        self.fetch_set(i)
     }
 
-    /// Sets bit `i`, known to be clear, with one locked OR and no pre-check
-    /// (Go: `gcmarknewobject`'s `setMarked` on a new object).
+    /// Sets bit `i` with one locked OR and no pre-check, for a caller that
+    /// has just read it clear; returns true if it was already set.
+    #[inline]
+    pub fn fetch_set(&self, i: usize) -> bool {
+        let mask = 1u64 << (i % 64);
+        self.words[i / 64].fetch_or(mask, Ordering::AcqRel) & mask != 0
+    }
+
+    /// Sets bit `i`, known to be clear (Go: `gcmarknewobject`'s `setMarked`
+    /// on a new object).
     #[inline]
     pub fn set_new(&self, i: usize) {
-        let w = &self.words[i / 64];
-        let mask = 1u64 << (i % 64);
-        debug_assert!(w.load(Ordering::Relaxed) & mask == 0, "set_new: bit {i} already set");
-        w.fetch_or(mask, Ordering::AcqRel);
+        let was = self.fetch_set(i);
+        debug_assert!(!was, "set_new: bit {i} already set");
     }
 
     /// ORs `bits` into word `w`; returns the word's previous value.

@@ -108,14 +108,8 @@ impl MCache {
     /// Replaces the cached span of `spc` by one with free slots
     /// (Go: `mcache.refill`).
     unsafe fn refill(&mut self, heap: &Heap, spc: SpanClass, drops: &mut Vec<PendingDrop>) {
-        let old = self.alloc[spc.index()];
-        if !old.is_null() {
-            // SAFETY: cached spans are owned by this cache until uncached.
-            unsafe {
-                self.count(spc.index());
-                heap.uncache_span(SpanPtr(old));
-            }
-        }
+        // SAFETY: forwarded contract.
+        unsafe { self.uncache(heap, spc.index()) };
         let s = heap.cache_span(spc, drops).get();
         if crate::mark::barrier_enabled() {
             // SAFETY: the span was just handed to this cache, inside its
@@ -178,15 +172,28 @@ impl MCache {
     /// The caller owns the cache (owner in a critical section, or the world
     /// is stopped).
     pub unsafe fn release_all(&mut self, heap: &Heap) {
-        // SAFETY: forwarded contract.
-        unsafe { self.count_all() };
-        for slot in self.alloc.iter_mut() {
-            if !slot.is_null() {
-                // SAFETY: per the contract the cache owns the span.
-                unsafe { heap.uncache_span(SpanPtr(*slot)) };
-                *slot = ptr::null();
-            }
+        for i in 0..NUM_SPAN_CLASSES {
+            // SAFETY: forwarded contract.
+            unsafe { self.uncache(heap, i) };
         }
+    }
+
+    /// Counts the allocations of the span cached at `i`, if any, and
+    /// returns it to its central list (Go: `mcentral.uncacheSpan`).
+    ///
+    /// # Safety
+    /// The caller owns the cache.
+    unsafe fn uncache(&mut self, heap: &Heap, i: usize) {
+        let s = self.alloc[i];
+        if s.is_null() {
+            return;
+        }
+        // SAFETY: a cached span, owned by this cache until uncached.
+        unsafe {
+            self.count(i);
+            heap.uncache_span(SpanPtr(s));
+        }
+        self.alloc[i] = ptr::null();
     }
 }
 

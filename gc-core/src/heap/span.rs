@@ -139,20 +139,14 @@ impl Span {
 
     /// Records the pointer words of a new headerless object in `slot` (Go:
     /// `heapSetType`): bit `i` of `map` says word `i` holds a `Member`; the
-    /// slot's other words are cleared.
+    /// slot's other words are cleared. `n` is the slot size in words
+    /// (`elemsize / 8`); known at compile time (`HasTypeInfo::SLOT_WORDS`),
+    /// the straddle test folds away when it divides 64.
     ///
     /// Only the span's allocating owner calls this; markers may read the
     /// words meanwhile, and see the bits of other objects unchanged.
-    #[inline]
-    pub fn set_ptr_bits(&self, slot: usize, map: u64) {
-        self.set_ptr_bits_n(slot, map, self.elemsize / 8);
-    }
-
-    /// `set_ptr_bits` for slots of `n` words; with `n` known at compile
-    /// time (`HasTypeInfo::SLOT_WORDS`) the straddle test folds away when
-    /// `n` divides 64.
     #[inline(always)]
-    pub fn set_ptr_bits_n(&self, slot: usize, map: u64, n: usize) {
+    pub fn set_ptr_bits(&self, slot: usize, map: u64, n: usize) {
         debug_assert_eq!(n, self.elemsize / 8);
         let w0 = (slot - self.base) / 8;
         let (i, off) = (w0 / 64, w0 % 64);
@@ -308,9 +302,12 @@ impl Span {
         let to = unsafe { (*self.alloc.get()).freeindex };
         let from = from as usize;
         self.black_from.store(NO_BLACK, Ordering::Release);
+        if from >= to {
+            return (0, 0);
+        }
         let mut objects = 0u64;
         let mut w = from / 64;
-        while w * 64 < to && from < to {
+        while w * 64 < to {
             let lo = if w * 64 < from { from % 64 } else { 0 };
             let hi = (to - w * 64).min(64);
             let range = (u64::MAX >> (64 - (hi - lo))) << lo;
@@ -395,8 +392,9 @@ mod tests {
         unsafe { span.reset_alloc(span.alloc_bits.count()) };
         // SAFETY: this test owns the span.
         let take = |n: usize| (0..n).map(|_| unsafe { span.next_free() }.unwrap()).collect::<Vec<_>>();
-        let before = take(50); // allocated before marking: white
-                               // SAFETY: this test owns the span.
+        // Allocated before marking: white.
+        let before = take(50);
+        // SAFETY: this test owns the span.
         unsafe { span.start_black() };
         assert!(!span.is_black_alloc(span.obj_index(before[49])));
         let during = take(200); // allocated black, past several words
@@ -441,14 +439,14 @@ mod tests {
                 }
             };
             for i in 0..span.nelems {
-                span.set_ptr_bits(span.slot_addr(i), map(i));
+                span.set_ptr_bits(span.slot_addr(i), map(i), words);
             }
             for i in 0..span.nelems {
                 assert_eq!(span.ptr_bits_of(span.slot_addr(i)), map(i), "size {size}, slot {i}");
             }
             // Rewrite every other slot with all-pointer bits.
             for i in (0..span.nelems).step_by(2) {
-                span.set_ptr_bits(span.slot_addr(i), !0);
+                span.set_ptr_bits(span.slot_addr(i), !0, words);
             }
             for i in 0..span.nelems {
                 let want = if i % 2 == 0 {

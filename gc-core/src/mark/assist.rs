@@ -67,7 +67,6 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     // only by the next ragged-barrier stop, which would then restart, and
     // after enough restarts finish the mark inside a stop.
     m.gcw.dispose(&WORK);
-    m.gcw.flushed_work = false;
     wbuf.gcw = m.gcw;
     *assist_bytes += (done as f64 / per_byte) as i64 + 1;
     if done < want {

@@ -12,9 +12,10 @@
 //!
 //! Entries are object addresses (old and new referents), not slot addresses;
 //! a null referent is not recorded, nor a new referent that the writer
-//! itself allocated black this cycle (`Member::store_in_section`). The buffer holds 512 entries; a full
-//! buffer, a ragged barrier and mark termination flush it by shading every
-//! entry into the mutator's `GcWork`.
+//! itself allocated black this cycle (`Member::store_in_section`). The
+//! buffer holds 512 entries; a full buffer, a ragged barrier and mark
+//! termination flush it by shading every entry into the mutator's `GcWork`;
+//! a full buffer's flush also publishes that work to the global lists.
 //!
 //! Invariants:
 //! * The barrier runs inside the writer's critical section, before the store
@@ -70,7 +71,6 @@ impl WbBuf {
             // Publish the grey objects at once, so the background marker
             // finds them without a ragged-barrier stop (and its restart).
             self.gcw.dispose(&WORK);
-            self.gcw.flushed_work = false;
         }
     }
 
@@ -79,6 +79,9 @@ impl WbBuf {
     /// entry (its slot is written, then overwritten or left past `len`).
     #[inline]
     pub fn record(&mut self, old: usize, new: usize) {
+        if (old | new) == 0 {
+            return;
+        }
         self.reserve2();
         let n = self.len;
         self.buf[n] = new;
@@ -147,7 +150,7 @@ impl WbBuf {
 /// the writer's buffer; the caller is inside its critical section.
 #[inline(always)]
 pub fn write_barrier(buf: &mut WbBuf, old: usize, new: usize) {
-    if super::barrier_enabled() && (old | new) != 0 {
+    if super::barrier_enabled() {
         buf.record(old, new);
     }
 }

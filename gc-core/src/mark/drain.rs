@@ -70,7 +70,8 @@ impl<'a> Marker<'a> {
         // SAFETY: the index maps heap pages to live spans.
         let span = unsafe { &*s };
         let idx = span.obj_index(p);
-        if span.mark_bits.get(idx) || span.is_black_alloc(idx) || span.mark_bits.set(idx) {
+        // Marked, allocated black this cycle, or lost the race to mark it.
+        if span.mark_bits.get(idx) || span.is_black_alloc(idx) || span.mark_bits.fetch_set(idx) {
             return;
         }
         self.bytes_marked += span.elemsize as u64;
@@ -114,11 +115,12 @@ impl<'a> Marker<'a> {
         self.scan_work += (info.size * len) as u64;
         if info.map_exact {
             for i in 0..len {
-                self.scan_map(p + i * info.size, info.ptr_map);
+                let (p, map) = (p + i * info.size, info.ptr_map);
+                self.scan_words(p, map as u64);
+                self.scan_words(p + 64 * 8, (map >> 64) as u64);
             }
         } else {
-            // SAFETY: `p` is an allocated, marked object of this type, which
-            // cannot be freed during the cycle.
+            // SAFETY: `p` is an allocated, marked object of this type, alive for the cycle.
             unsafe { object::trace_or_abort(info, p, len, &mut Tracer::new(self), "marking") };
         }
     }
@@ -130,26 +132,19 @@ impl<'a> Marker<'a> {
         // SAFETY: grey entries are slots of allocated objects in live spans.
         let span = unsafe { &*self.span_of(slot) };
         self.scan_work += span.elemsize as u64;
-        let mut bits = span.ptr_bits_of(slot);
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            // SAFETY: the span's pointer bits mark the `Member` words of
-            // this allocated object.
-            let w = unsafe { &*((slot + i * 8) as *const AtomicUsize) }.load(Ordering::Acquire);
-            if w != 0 && w & 1 == 0 {
-                self.shade(w);
-            }
-        }
+        self.scan_words(slot, span.ptr_bits_of(slot));
     }
 
+    /// Shades the targets of the words of `p` whose bits are set in `bits`
+    /// (bit `i`: the word at `p + 8i`), in 64-bit steps: a headerless
+    /// object's pointer bits, or one half of an exact pointer map.
     #[inline]
-    fn scan_map(&mut self, p: usize, mut bits: u128) {
+    fn scan_words(&mut self, p: usize, mut bits: u64) {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            // SAFETY: an exact pointer map lists word offsets of `Member`
-            // slots, which are `AtomicUsize`s inside the object.
+            // SAFETY: pointer bits and exact pointer maps list word offsets
+            // of `Member` slots, which are `AtomicUsize`s inside the object.
             let w = unsafe { &*((p + i * 8) as *const AtomicUsize) }.load(Ordering::Acquire);
             if w != 0 && w & 1 == 0 {
                 self.shade(w);
