@@ -115,6 +115,10 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
         span.alloc_bits.store_word(w, keep);
         span.mark_bits.store_word(w, 0);
     }
+    // Scan bits mean "scanned this cycle" (span-batched marking); no mark
+    // runs while a span is swept, so no marker owns it.
+    debug_assert!(!span.scan_owner.load(Ordering::Relaxed), "sweeping a span a marker owns");
+    span.scan_bits.clear();
     if !dead_with_specials.is_empty() {
         // Clear weak handles and queue cleanups before any slot is reused.
         crate::specials::object_died(&dead_with_specials);

@@ -38,10 +38,15 @@ impl Bitmap {
 
     /// Sets bit `i` with one locked OR and no pre-check, for a caller that
     /// has just read it clear; returns true if it was already set.
+    ///
+    /// Sequentially consistent: span-batched marking orders this store
+    /// before its load of the span's owner flag, against the owner's release
+    /// and re-read of the mark bits (`mark/span_scan.rs`). On x86 every
+    /// locked OR is already a full fence.
     #[inline]
     pub fn fetch_set(&self, i: usize) -> bool {
         let mask = 1u64 << (i % 64);
-        self.words[i / 64].fetch_or(mask, Ordering::AcqRel) & mask != 0
+        self.words[i / 64].fetch_or(mask, Ordering::SeqCst) & mask != 0
     }
 
     /// Sets bit `i`, known to be clear (Go: `gcmarknewobject`'s `setMarked`
@@ -68,6 +73,18 @@ impl Bitmap {
     #[inline]
     pub fn word(&self, w: usize) -> u64 {
         self.words[w].load(Ordering::Acquire)
+    }
+
+    /// Word `w`, sequentially consistent with `fetch_set` (see there).
+    #[inline]
+    pub fn word_seqcst(&self, w: usize) -> u64 {
+        self.words[w].load(Ordering::SeqCst)
+    }
+
+    /// Word `w` for its owner, who alone writes it (no ordering needed).
+    #[inline]
+    pub fn word_owned(&self, w: usize) -> u64 {
+        self.words[w].load(Ordering::Relaxed)
     }
 
     /// Stores word `w` (owner only).

@@ -29,6 +29,15 @@
 //! at the latest at mark termination, before anything reads mark bits as
 //! liveness. A marker that reads `black_from` stale marks and scans a new
 //! object it need not have: extra work, never a lost object.
+//!
+//! # Span-batched scanning
+//!
+//! Headerless scan spans are scanned a span at a time (`mark/span_scan.rs`,
+//! Go's Green Tea collector): `scan_bits` records which marked slots have
+//! been scanned this cycle, and `scan_owner` is held by the one marker
+//! that may scan the span (and touch `scan_bits`) at a time. Both are reset
+//! with the mark bits by the sweeper; `scan_owner` is clear whenever no
+//! mark is running.
 
 use super::bits::Bitmap;
 use super::size_class::{class_size, div_magic, SpanClass, PAGE_SIZE};
@@ -71,6 +80,13 @@ pub struct Span {
     /// small-object span, `writeHeapBitsSmall`). Written by the allocating
     /// owner before the object is published; read by markers.
     pub ptr_bits: Bitmap,
+    /// Headerless scan spans only: bit per slot, scanned this cycle (Go:
+    /// the `scans` half of `spanInlineMarkBits`). Touched only by the holder
+    /// of `scan_owner`, and by the sweeper.
+    pub scan_bits: Bitmap,
+    /// Set while one marker owns the span's scanning: the span sits in a
+    /// work list, or is being scanned (Go: `spanInlineMarkBits.owned`).
+    pub scan_owner: AtomicBool,
     /// While cached during marking: the first slot index of the
     /// allocated-black range (module doc); `NO_BLACK` otherwise. Written by
     /// the owner, read by markers.
@@ -101,6 +117,7 @@ impl Span {
             let size = class_size(class.size_class());
             (size, npages * PAGE_SIZE / size, div_magic(class.size_class()))
         };
+        let span_scanned = class.is_headerless() && !class.noscan();
         Span {
             base,
             npages,
@@ -112,7 +129,9 @@ impl Span {
             alloc_bits: Bitmap::new(nelems),
             mark_bits: Bitmap::new(nelems),
             check_bits: Bitmap::new(if crate::env::config().debug.gccheckmark { nelems } else { 0 }),
-            ptr_bits: Bitmap::new(if class.is_headerless() && !class.noscan() { npages * PAGE_SIZE / 8 } else { 0 }),
+            ptr_bits: Bitmap::new(if span_scanned { npages * PAGE_SIZE / 8 } else { 0 }),
+            scan_bits: Bitmap::new(if span_scanned { nelems } else { 0 }),
+            scan_owner: AtomicBool::new(false),
             black_from: AtomicU32::new(NO_BLACK),
             sweepgen: AtomicU32::new(sweepgen),
             has_drops: AtomicBool::new(false),

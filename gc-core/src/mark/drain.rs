@@ -7,12 +7,17 @@
 //! otherwise; `drain` repeats until no grey object is left locally or in the
 //! global list.
 //!
-//! Invariants: a slot popped from a work buffer belongs to an allocated
-//! object of a scan span whose mark bit is set (tagged with bit 0 when the
-//! span is headerless); every non-null, untagged word
+//! Objects in headerless scan spans are not queued one by one: their span
+//! is, and scanned as a batch (`span_scan.rs`).
+//!
+//! Invariants: an entry popped from a work buffer is either the slot of an
+//! allocated object with a header whose mark bit is set, or a headerless
+//! scan span tagged `SPAN_ENTRY` that the popping marker now owns; every
+//! non-null, untagged word
 //! visited is the address of an allocated object (Member words in the heap
 //! are adopted: never pending roots).
 
+use super::span_scan::SPAN_ENTRY;
 use super::work::{GcWork, WorkLists};
 use crate::heap::arena::span_of;
 use crate::heap::object::{self, header, info_of};
@@ -79,9 +84,14 @@ impl<'a> Marker<'a> {
         if span.class.noscan() {
             return;
         }
-        // Work entries of headerless objects carry tag bit 0, so `scan`
-        // knows to read the span's pointer bits instead of a header.
-        self.gcw.put(self.lists, span.slot_addr(idx) | span.class.is_headerless() as usize);
+        if span.class.is_headerless() {
+            // Span-batched: queue the span, once for all its grey objects.
+            if span.try_own() {
+                self.gcw.put(self.lists, s as usize | SPAN_ENTRY);
+            }
+            return;
+        }
+        self.gcw.put(self.lists, span.slot_addr(idx));
     }
 
     /// The span holding `p` (null outside the heap), through the one-span
@@ -101,12 +111,12 @@ impl<'a> Marker<'a> {
         s
     }
 
-    /// Blackens the grey object in `slot` (Go: `scanobject`); `slot | 1`
-    /// for a headerless object.
+    /// Blackens the grey object in `slot` (Go: `scanobject`), or, for an
+    /// entry tagged `SPAN_ENTRY`, every grey object of that span.
     #[inline]
     pub fn scan(&mut self, slot: usize) {
-        if slot & 1 != 0 {
-            self.scan_headerless(slot & !1);
+        if slot & SPAN_ENTRY != 0 {
+            self.scan_span((slot & !SPAN_ENTRY) as *const Span);
             return;
         }
         let info = info_of(header(slot).load(Ordering::Acquire));
@@ -125,21 +135,11 @@ impl<'a> Marker<'a> {
         }
     }
 
-    /// Scans a headerless object by its span's pointer bits (Go's
-    /// small-object path of `scanobject`).
-    #[inline]
-    fn scan_headerless(&mut self, slot: usize) {
-        // SAFETY: grey entries are slots of allocated objects in live spans.
-        let span = unsafe { &*self.span_of(slot) };
-        self.scan_work += span.elemsize as u64;
-        self.scan_words(slot, span.ptr_bits_of(slot));
-    }
-
     /// Shades the targets of the words of `p` whose bits are set in `bits`
     /// (bit `i`: the word at `p + 8i`), in 64-bit steps: a headerless
     /// object's pointer bits, or one half of an exact pointer map.
     #[inline]
-    fn scan_words(&mut self, p: usize, mut bits: u64) {
+    pub(super) fn scan_words(&mut self, p: usize, mut bits: u64) {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;

@@ -1,13 +1,18 @@
 //! Marking (Go: mgcmark.go, mgcwork.go, mbarrier.go, mwbbuf.go).
 //!
 //! Colours: white = mark bit clear; grey = mark bit set and the object's slot
-//! address is in a work buffer or a barrier buffer awaiting flush; black =
+//! address is in a work buffer (for a small headerless object: its scan bit
+//! clear, and its span queued or being scanned, `span_scan.rs`); black =
 //! mark bit set and scanned (noscan objects are black as soon as marked).
+//! An object in a barrier buffer awaiting flush is not yet grey.
 //!
 //! Invariants:
 //! * An object is queued at most once per cycle: only the thread whose
-//!   `fetch_or` set its mark bit pushes it.
-//! * Work buffers hold slot addresses of objects in scan spans only.
+//!   `fetch_or` set its mark bit pushes it. A headerless span is queued
+//!   at most once at a time: only the thread that took its scan ownership
+//!   pushes it.
+//! * Work buffers hold slot addresses of objects with headers in scan
+//!   spans, and tagged addresses of headerless scan spans.
 //! * Marking never recurses: grey objects wait in work buffers, so a list of
 //!   10^7 nodes is marked in constant native stack.
 
@@ -15,6 +20,7 @@ pub mod assist;
 pub mod barrier;
 pub mod checkmark;
 pub mod drain;
+pub mod span_scan;
 pub mod termination;
 pub mod work;
 pub mod workers;
