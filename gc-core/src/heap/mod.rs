@@ -22,6 +22,7 @@ pub mod object;
 pub mod pages;
 pub mod size_class;
 pub mod span;
+pub mod span_pool;
 
 use crate::sweep::{self, PendingDrop};
 use central::{Central, SpanPtr};
@@ -30,6 +31,7 @@ use pages::PageHeap;
 use parking_lot::Mutex;
 use size_class::{class_pages, SpanClass, NUM_SPAN_CLASSES, PAGE_SIZE};
 use span::Span;
+use span_pool::SpanPool;
 use std::sync::OnceLock;
 
 /// How many unswept spans `cache_span` may sweep looking for a free slot
@@ -52,6 +54,8 @@ pub struct Heap {
     pub freed_bytes: AtomicU64,
     /// Spans in use (for stats and checkmark walks).
     pub spans_in_use: AtomicU64,
+    /// Descriptors of freed spans, for reuse.
+    spans: SpanPool,
 }
 
 static HEAP: OnceLock<Heap> = OnceLock::new();
@@ -67,6 +71,7 @@ pub fn heap() -> &'static Heap {
         frees: AtomicU64::new(0),
         freed_bytes: AtomicU64::new(0),
         spans_in_use: AtomicU64::new(0),
+        spans: SpanPool::default(),
     })
 }
 
@@ -174,7 +179,8 @@ impl Heap {
                 out_of_memory(&format!("{npages} pages"), &e)
             }
         };
-        let s = Box::into_raw(Box::new(Span::new(base, npages, spc, sweepgen)));
+        drop(pages);
+        let s = Box::into_raw(self.spans.take(base, npages, spc, sweepgen));
         arena::set_span(base, npages, s);
         self.spans_in_use.fetch_add(1, Ordering::Relaxed);
         s
@@ -211,7 +217,7 @@ impl Heap {
         self.spans_in_use.fetch_sub(1, Ordering::Relaxed);
         // SAFETY: spans are allocated by `new_span` with `Box`, and no list,
         // cache or index entry refers to this one any more.
-        drop(unsafe { Box::from_raw(span as *const Span as *mut Span) });
+        self.spans.give(unsafe { Box::from_raw(span as *const Span as *mut Span) });
     }
 
     /// Calls `f` for every span in a central list. With the world stopped and

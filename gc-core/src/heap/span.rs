@@ -340,6 +340,21 @@ impl Span {
         (objects * self.elemsize as u64, objects)
     }
 
+    /// Readies a pooled descriptor (`span_pool.rs`) for a new span of the
+    /// same class and size at `base`. Its bitmaps are clear (it was freed
+    /// with no live object), except the pointer bits, which are rewritten
+    /// for every slot when it is allocated.
+    pub fn reuse(&mut self, base: usize, sweepgen: u32) {
+        debug_assert!(self.alloc_bits.count() == 0 && self.mark_bits.count() == 0 && self.scan_bits.count() == 0);
+        debug_assert!(!*self.scan_owner.get_mut());
+        self.base = base;
+        *self.alloc.get_mut() = AllocState { freeindex: 0, alloc_cache: !0, alloc_count: 0 };
+        *self.black_from.get_mut() = NO_BLACK;
+        *self.sweepgen.get_mut() = sweepgen;
+        *self.has_drops.get_mut() = false;
+        *self.has_specials.get_mut() = false;
+    }
+
     /// True if slot `i` is allocated: below `freeindex` or alloc bit set.
     ///
     /// # Safety

@@ -139,7 +139,7 @@ impl<'a> Marker<'a> {
     /// (bit `i`: the word at `p + 8i`), in 64-bit steps: a headerless
     /// object's pointer bits, or one half of an exact pointer map.
     #[inline]
-    pub(super) fn scan_words(&mut self, p: usize, mut bits: u64) {
+    fn scan_words(&mut self, p: usize, mut bits: u64) {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;

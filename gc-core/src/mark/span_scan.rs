@@ -46,7 +46,7 @@
 
 use super::drain::Marker;
 use crate::heap::span::Span;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Tag of a work entry that is a span to scan (a `*const Span`, 8-byte
 /// aligned) rather than the slot of an object with a header.
@@ -69,6 +69,36 @@ impl Span {
 }
 
 impl Marker<'_> {
+    /// Scans the headerless object in `slot` of `span`, which this marker
+    /// owns. A referent in the same span (a tree's left child, a list's
+    /// next cell, allocated just after) is marked here without the span
+    /// lookup or the ownership test of `shade`: this pass picks it up.
+    #[inline(always)]
+    fn scan_object(&mut self, span: &Span, slot: usize) {
+        let mut bits = span.ptr_bits_of(slot);
+        let (lo, hi) = (span.base, span.limit());
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: pointer bits mark `Member` words of the object, which
+            // are `AtomicUsize`s.
+            let w = unsafe { &*((slot + i * 8) as *const AtomicUsize) }.load(Ordering::Acquire);
+            if w == 0 || w & 1 != 0 {
+                continue;
+            }
+            if w < lo || w >= hi {
+                self.shade(w);
+                continue;
+            }
+            let idx = span.obj_index(w);
+            if span.mark_bits.get(idx) || span.is_black_alloc(idx) || span.mark_bits.fetch_set(idx) {
+                continue;
+            }
+            self.bytes_marked += span.elemsize as u64;
+            self.objects_marked += 1;
+        }
+    }
+
     /// Scans every grey object of the span at `s`, which this marker owns
     /// (it popped the span's entry), then gives the span up (module doc).
     pub(super) fn scan_span(&mut self, s: *const Span) {
@@ -89,7 +119,7 @@ impl Marker<'_> {
                     while g != 0 {
                         let slot = span.slot_addr(w * 64 + g.trailing_zeros() as usize);
                         g &= g - 1;
-                        self.scan_words(slot, span.ptr_bits_of(slot));
+                        self.scan_object(span, slot);
                     }
                     self.scan_work += (grey.count_ones() as usize * words * 8) as u64;
                 }
