@@ -87,6 +87,13 @@ impl Bitmap {
         self.words[w].load(Ordering::Relaxed)
     }
 
+    /// The atomic word `w` itself, for an owner doing its own
+    /// read-modify-write.
+    #[inline]
+    pub fn word_ref(&self, w: usize) -> &AtomicU64 {
+        &self.words[w]
+    }
+
     /// Stores word `w` (owner only).
     #[inline]
     pub fn store_word(&self, w: usize, v: u64) {

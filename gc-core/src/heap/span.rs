@@ -163,7 +163,12 @@ impl Span {
     /// the straddle test folds away when it divides 64.
     ///
     /// Only the span's allocating owner calls this; markers may read the
-    /// words meanwhile, and see the bits of other objects unchanged.
+    /// words meanwhile, and see the bits of other objects unchanged. The
+    /// stores are Relaxed: a marker reaches the object only through a
+    /// pointer published with Release after this (a field store, a barrier
+    /// buffer flushed to a work list), as it does for the object's own
+    /// words. A word already holding the right bits (a recycled span of the
+    /// same type, the common case) is not written.
     #[inline(always)]
     pub fn set_ptr_bits(&self, slot: usize, map: u64, n: usize) {
         debug_assert_eq!(n, self.elemsize / 8);
@@ -171,13 +176,20 @@ impl Span {
         let (i, off) = (w0 / 64, w0 % 64);
         let mask = if n >= 64 { !0 } else { (1u64 << n) - 1 };
         let bits = map & mask;
-        let cur = self.ptr_bits.word(i);
-        self.ptr_bits.store_word(i, (cur & !(mask << off)) | (bits << off));
-        if off + n > 64 {
+        let word = self.ptr_bits.word_ref(i);
+        let cur = word.load(Ordering::Relaxed);
+        let new = (cur & !(mask << off)) | (bits << off);
+        if new != cur {
+            word.store(new, Ordering::Relaxed);
+        }
+        // Slots are n-word aligned in the span, so only a slot size that
+        // does not divide 64 words can straddle two bitmap words.
+        if 64 % n != 0 && off + n > 64 {
             let hi = off + n - 64;
-            let cur = self.ptr_bits.word(i + 1);
+            let word = self.ptr_bits.word_ref(i + 1);
+            let cur = word.load(Ordering::Relaxed);
             let hi_mask = (1u64 << hi) - 1;
-            self.ptr_bits.store_word(i + 1, (cur & !hi_mask) | (bits >> (64 - off)));
+            word.store((cur & !hi_mask) | (bits >> (64 - off)), Ordering::Relaxed);
         }
     }
 
