@@ -121,6 +121,19 @@ pub(crate) unsafe fn root(m: &Mutator, p: usize) -> &'static AtomicUsize {
     slot
 }
 
+/// `root` for an object allocated in this same critical section: no shade.
+/// While the barrier is on every new object is allocated black (by its
+/// span's range, or its mark bit if large), and the phase cannot change
+/// inside a section, so a root for it adds no white edge (row 40).
+///
+/// # Safety
+/// As `root`; `p` was allocated in the caller's current critical section.
+#[inline(always)]
+unsafe fn root_new(m: &Mutator, p: usize) -> &'static AtomicUsize {
+    // SAFETY: forwarded contract.
+    unsafe { m.roots.register(m, p) }
+}
+
 /// Converts a value's pending `Member`s into heap pointers (adoption).
 struct Adopt<'a> {
     m: &'a Mutator,
@@ -221,7 +234,7 @@ impl<T: TraceLayout + Send + Sync + 'static> Gc<T> {
             // the new object is rooted before the section ends.
             unsafe {
                 let p = new_object(m, value);
-                (root(m, p), p)
+                (root_new(m, p), p)
             }
         });
         cycle::maybe_collect();
@@ -248,7 +261,7 @@ impl<T: TraceLayout + Send + Sync + 'static> Gc<[T]> {
                 if !T::NO_POINTERS {
                     adopt(m, p, info);
                 }
-                (root(m, p), p)
+                (root_new(m, p), p)
             }
         });
         drop(v);
@@ -299,7 +312,7 @@ impl From<&str> for Gc<str> {
                 let p = object::object_of(slot, info);
                 core::ptr::copy_nonoverlapping(s.as_ptr(), p as *mut u8, s.len());
                 object::init_header(slot, info, s.len());
-                (root(m, p), p)
+                (root_new(m, p), p)
             }
         });
         cycle::maybe_collect();
