@@ -81,5 +81,8 @@ fn main() {
         workers.into_iter().map(|w| w.join().unwrap()).sum()
     });
     println!("threads {THREADS}, iterations {iters}, shared nodes {}, check {total}", check(&shared));
-    result("churn4", start, "");
+    // How much of the longest stop was waiting for threads to reach a
+    // safepoint (a mutator preempted by the kernel inside a section).
+    let s = tricolor_gc::mem_stats();
+    result("churn4", start, &format!(" ttsp_max_us={:.1}", s.time_to_safepoint_max.as_secs_f64() * 1e6));
 }
