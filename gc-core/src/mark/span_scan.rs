@@ -71,10 +71,13 @@ impl Span {
 impl Marker<'_> {
     /// Scans the headerless object in `slot` of `span`, which this marker
     /// owns. A referent in the same span (a tree's left child, a list's
-    /// next cell, allocated just after) is marked here without the span
-    /// lookup or the ownership test of `shade`: this pass picks it up.
+    /// next cell) is marked here without the span lookup or the ownership
+    /// test of `shade`: this pass picks it up. `low` is lowered to the
+    /// mark-bit word of such a referent, so that a pass that marks behind
+    /// itself (a cons list links each cell to the one allocated before it)
+    /// goes back for it at once.
     #[inline(always)]
-    fn scan_object(&mut self, span: &Span, slot: usize) {
+    fn scan_object(&mut self, span: &Span, slot: usize, low: &mut usize) {
         let mut bits = span.ptr_bits_of(slot);
         let (lo, hi) = (span.base, span.limit());
         while bits != 0 {
@@ -96,6 +99,7 @@ impl Marker<'_> {
             }
             self.bytes_marked += span.elemsize as u64;
             self.objects_marked += 1;
+            *low = (*low).min(idx / 64);
         }
     }
 
@@ -105,9 +109,14 @@ impl Marker<'_> {
         // SAFETY: span entries point at live spans: spans are freed only by
         // the sweeper, and no sweep runs while a mark does.
         let span = unsafe { &*s };
-        let words = span.elemsize / 8;
+        let nwords = span.mark_bits.nwords();
         loop {
-            for w in 0..span.mark_bits.nwords() {
+            // Words in address order; a word is read again until it has no
+            // grey slot, and the pass steps back to the lowest word it
+            // marked in behind itself.
+            let mut w = 0;
+            while w < nwords {
+                let mut low = usize::MAX;
                 loop {
                     let scanned = span.scan_bits.word_owned(w);
                     let grey = span.mark_bits.word(w) & !scanned;
@@ -119,10 +128,11 @@ impl Marker<'_> {
                     while g != 0 {
                         let slot = span.slot_addr(w * 64 + g.trailing_zeros() as usize);
                         g &= g - 1;
-                        self.scan_object(span, slot);
+                        self.scan_object(span, slot, &mut low);
                     }
-                    self.scan_work += (grey.count_ones() as usize * words * 8) as u64;
+                    self.scan_work += grey.count_ones() as u64 * span.elemsize as u64;
                 }
+                w = if low < w { low } else { w + 1 };
             }
             span.scan_owner.store(false, Ordering::SeqCst);
             // A marker that greyed an object after our last read and saw us
