@@ -437,7 +437,12 @@ fn resume() -> Instant {
 fn wait_for_states(reg: &Registry, busy: impl Fn(u32) -> bool) {
     for m in reg.mutators() {
         let mut spins = 0u32;
-        while busy(m.state.load(Ordering::Acquire)) {
+        let mut since: Option<Instant> = None;
+        loop {
+            let state = m.state.load(Ordering::Acquire);
+            if !busy(state) {
+                break;
+            }
             spins += 1;
             if spins < 64 {
                 core::hint::spin_loop();
@@ -445,9 +450,43 @@ fn wait_for_states(reg: &Registry, busy: impl Fn(u32) -> bool) {
                 std::thread::yield_now();
             } else {
                 std::thread::sleep(std::time::Duration::from_micros(20));
+                let t0 = *since.get_or_insert_with(Instant::now);
+                if t0.elapsed() >= STALL_WARNING {
+                    warn_stalled(state == PINNED);
+                }
             }
         }
     }
+}
+
+/// How long a stop waits for one thread before it warns (the JVM's
+/// `-XX:+SafepointTimeout` idea, always on, once per process).
+const STALL_WARNING: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Warns, once per process, that a stop is stuck behind a thread.
+#[cold]
+fn warn_stalled(pinned: bool) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let (where_, why) = if pinned {
+        (
+            "inside a pin",
+            "a thread that blocks inside a pin (a lock, a channel, I/O, a sleep) holds off every collection \
+             until the pin ends, and deadlocks if what it waits for is a thread waiting for this collection",
+        )
+    } else {
+        (
+            "inside a critical section",
+            "the thread may be descheduled, or blocked in user code that runs inside a section",
+        )
+    };
+    eprintln!(
+        "tricolor-gc: warning: a stop of the world has waited {} s for a thread {where_}; {why} \
+         (docs/tuning.md, \"Pins and the collector\"); still waiting",
+        STALL_WARNING.as_secs()
+    );
 }
 
 /// Stops the world: waits until every pin has ended, then until every
