@@ -21,9 +21,9 @@
 //! makes all four accesses SeqCst, which forbids both loads reading stale
 //! in C++'s model (and on x86 the shader's locked OR and the owner's
 //! `xchg` are full fences). Loom models SeqCst *accesses* only as AcqRel
-//! (its documented limitation: it then reports the lost object here, a
-//! false alarm), so the model states the same pair with SeqCst fences
-//! between each store and load, which loom does model.
+//! (a known limitation, tokio-rs/loom#180: it then reports the lost object
+//! here, a false alarm), so the model states the same pair with SeqCst
+//! fences between each store and load, which loom does model.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gc-core --release --test loom_span_scan`.
 #![cfg(loom)]
