@@ -75,12 +75,9 @@ impl<'a> Marker<'a> {
         // SAFETY: the index maps heap pages to live spans.
         let span = unsafe { &*s };
         let idx = span.obj_index(p);
-        // Marked, allocated black this cycle, or lost the race to mark it.
-        if span.mark_bits.get(idx) || span.is_black_alloc(idx) || span.mark_bits.fetch_set(idx) {
+        if !self.mark(span, idx) {
             return;
         }
-        self.bytes_marked += span.elemsize as u64;
-        self.objects_marked += 1;
         if span.class.noscan() {
             return;
         }
@@ -92,6 +89,19 @@ impl<'a> Marker<'a> {
             return;
         }
         self.gcw.put(self.lists, span.slot_addr(idx));
+    }
+
+    /// Sets the mark bit of slot `idx` of `span` and counts the object;
+    /// false if it was marked already, allocated black this cycle, or
+    /// another marker won the race to mark it.
+    #[inline(always)]
+    pub(super) fn mark(&mut self, span: &Span, idx: usize) -> bool {
+        if span.mark_bits.get(idx) || span.is_black_alloc(idx) || span.mark_bits.fetch_set(idx) {
+            return false;
+        }
+        self.bytes_marked += span.elemsize as u64;
+        self.objects_marked += 1;
+        true
     }
 
     /// The span holding `p` (null outside the heap), through the one-span
@@ -136,10 +146,18 @@ impl<'a> Marker<'a> {
     }
 
     /// Shades the targets of the words of `p` whose bits are set in `bits`
-    /// (bit `i`: the word at `p + 8i`), in 64-bit steps: a headerless
-    /// object's pointer bits, or one half of an exact pointer map.
+    /// (bit `i`: the word at `p + 8i`), in 64-bit steps: one half of an
+    /// exact pointer map.
     #[inline]
-    fn scan_words(&mut self, p: usize, mut bits: u64) {
+    fn scan_words(&mut self, p: usize, bits: u64) {
+        self.for_each_target(p, bits, |m, w| m.shade(w));
+    }
+
+    /// Calls `f` with every non-null heap pointer among the words of `p`
+    /// whose bits are set in `bits` (bit `i`: the word at `p + 8i`): a
+    /// headerless object's pointer bits, or one half of an exact map.
+    #[inline(always)]
+    pub(super) fn for_each_target(&mut self, p: usize, mut bits: u64, mut f: impl FnMut(&mut Self, usize)) {
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
@@ -147,7 +165,7 @@ impl<'a> Marker<'a> {
             // of `Member` slots, which are `AtomicUsize`s inside the object.
             let w = unsafe { &*((p + i * 8) as *const AtomicUsize) }.load(Ordering::Acquire);
             if w != 0 && w & 1 == 0 {
-                self.shade(w);
+                f(self, w);
             }
         }
     }

@@ -46,7 +46,7 @@
 
 use super::drain::Marker;
 use crate::heap::span::Span;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::Ordering;
 
 /// Tag of a work entry that is a span to scan (a `*const Span`, 8-byte
 /// aligned) rather than the slot of an object with a header.
@@ -78,29 +78,17 @@ impl Marker<'_> {
     /// goes back for it at once.
     #[inline(always)]
     fn scan_object(&mut self, span: &Span, slot: usize, low: &mut usize) {
-        let mut bits = span.ptr_bits_of(slot);
         let (lo, hi) = (span.base, span.limit());
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            // SAFETY: pointer bits mark `Member` words of the object, which
-            // are `AtomicUsize`s.
-            let w = unsafe { &*((slot + i * 8) as *const AtomicUsize) }.load(Ordering::Acquire);
-            if w == 0 || w & 1 != 0 {
-                continue;
-            }
+        self.for_each_target(slot, span.ptr_bits_of(slot), |m, w| {
             if w < lo || w >= hi {
-                self.shade(w);
-                continue;
+                m.shade(w);
+                return;
             }
             let idx = span.obj_index(w);
-            if span.mark_bits.get(idx) || span.is_black_alloc(idx) || span.mark_bits.fetch_set(idx) {
-                continue;
+            if m.mark(span, idx) {
+                *low = (*low).min(idx / 64);
             }
-            self.bytes_marked += span.elemsize as u64;
-            self.objects_marked += 1;
-            *low = (*low).min(idx / 64);
-        }
+        });
     }
 
     /// Scans every grey object of the span at `s`, which this marker owns
