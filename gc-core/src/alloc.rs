@@ -18,7 +18,6 @@ use crate::heap::size_class::{SpanClass, PAGE_SIZE};
 use crate::heap::{heap, span::Span};
 use crate::mark;
 use crate::mutator::Mutator;
-use crate::sweep::PendingDrop;
 use core::sync::atomic::Ordering;
 
 /// Largest alignment an object may have (a page).
@@ -54,11 +53,13 @@ pub unsafe fn mallocgc_class(
 ) -> usize {
     // SAFETY: inside our own critical section.
     let local = unsafe { m.local() };
+    // Marking or not cannot change inside the section.
+    let black = mark::barrier_enabled();
     let (slot, span): (usize, &Span) = if spc != LARGE {
-        // SAFETY: the cache is ours inside the section.
-        unsafe { local.cache.alloc(SpanClass(spc), &mut local.drops) }
+        // SAFETY: the cache is ours inside the section; `black` is current.
+        unsafe { local.cache.alloc(SpanClass(spc), black) }
     } else {
-        alloc_large(info, payload, &mut local.drops)
+        alloc_large(info, payload)
     };
     if info.headerless && !info.no_pointers {
         // Go: `heapSetType` for a small object.
@@ -68,7 +69,7 @@ pub unsafe fn mallocgc_class(
     if info.drop.is_some() && !span.has_drops.load(Ordering::Relaxed) {
         span.has_drops.store(true, Ordering::Relaxed);
     }
-    if mark::barrier_enabled() {
+    if black {
         // Allocate black (Go: `gcmarknewobject`): a small object is black by
         // its span's allocated-black range (`span.rs`); a large one gets its
         // bit. A free slot's mark bit is clear: every span was swept before
@@ -92,7 +93,7 @@ pub unsafe fn mallocgc_class(
 }
 
 #[cold]
-fn alloc_large(info: &'static TypeInfo, payload: usize, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
+fn alloc_large(info: &'static TypeInfo, payload: usize) -> (usize, &'static Span) {
     if info.align > MAX_ALIGN {
         eprintln!(
             "tricolor-gc: fatal error: {} is aligned to {} bytes; the GC heap supports at most {MAX_ALIGN}",
@@ -101,10 +102,12 @@ fn alloc_large(info: &'static TypeInfo, payload: usize, drops: &mut Vec<PendingD
         );
         std::process::abort();
     }
+    // At least one payload byte, so the object address is inside its slot
+    // (`object::slot_size`).
     let total = header_offset(info.align, info.is_slice)
-        .checked_add(payload)
+        .checked_add(payload.max(1))
         .unwrap_or_else(|| crate::heap::out_of_memory((info.name)(), "size overflows usize"));
-    heap().alloc_large(total.div_ceil(PAGE_SIZE), info.no_pointers, drops)
+    heap().alloc_large(total.div_ceil(PAGE_SIZE), info.no_pointers)
 }
 
 #[cfg(test)]
@@ -138,8 +141,10 @@ mod tests {
         assert_eq!(<[u8; 40_000] as HasTypeInfo>::SPAN_CLASS, LARGE);
         assert_eq!(<crate::Member<u64> as HasTypeInfo>::SPAN_CLASS, computed::<crate::Member<u64>>());
         assert_eq!(<String as HasTypeInfo>::SPAN_CLASS, computed::<String>());
-        // A zero-sized type still gets a distinct 8-byte slot (class 1).
-        assert_eq!(SpanClass(<() as HasTypeInfo>::SPAN_CLASS).size_class(), 1);
+        // A zero-sized type gets a slot of its own with room for its
+        // header and one byte, so its address lies inside it (row 41).
+        let zst = crate::heap::size_class::class_size(SpanClass(<() as HasTypeInfo>::SPAN_CLASS).size_class());
+        assert!(zst > header_offset(1, false), "slot of {zst} bytes");
     }
 
     /// Which layouts go without a header (Go: every object below 512 B; here

@@ -142,6 +142,10 @@ pub fn run(trigger: Trigger) {
 
 /// Sweep termination and the start of marking (Go: `gcStart`).
 fn start(trigger: Trigger, n: u64) {
+    // Before the first cycle can leave a span unswept: the heap's sweeper,
+    // and the thread that runs the drop glue and cleanups sweeps queue.
+    crate::heap::install_sweeper(&sweep::Sweep);
+    crate::finalizer::start();
     // Finish the previous sweep before stopping (Go: the sweepone loop at
     // the top of gcStart), so the pause never sweeps.
     sweep::finish_sweep(false);
@@ -380,10 +384,10 @@ fn print_gctrace(job: &Job, t: &Trace) {
     );
 }
 
-/// Go's `runtime.GC`: runs a full cycle, finishes sweeping and runs the drop
-/// glue it found before returning.
+/// Go's `runtime.GC`: runs a full cycle, finishes sweeping, and returns once
+/// the finalizer thread has run the drop glue and cleanups the sweep
+/// queued (at once if called from that thread, as by a `Drop`).
 pub fn collect() {
     run(Trigger::Forced);
     sweep::finish_sweep(true);
-    crate::specials::wait_for_cleanups();
 }

@@ -275,8 +275,10 @@ impl<T: TraceLayout + Send + Sync + 'static> Gc<[T]> {
 /// address (GcVec's backing store).
 ///
 /// # Safety
-/// `m` is the caller's mutator inside a critical section. The object is
-/// unrooted: the caller must make it reachable before leaving the section.
+/// `m` is the caller's mutator inside a critical section, and `cap` words
+/// fit in `isize::MAX` bytes (checked by the caller before the section,
+/// `vec.rs`). The object is unrooted: the caller must make it reachable
+/// before leaving the section.
 pub(crate) unsafe fn new_member_array<T: ?Sized + GcPointee>(m: &Mutator, cap: usize) -> usize {
     let info = <crate::Member<T> as HasTypeInfo>::SLICE_INFO;
     // SAFETY: per the contract.

@@ -25,6 +25,7 @@ pub mod alloc;
 pub mod cycle;
 pub mod env;
 mod fence;
+mod finalizer;
 mod gc;
 pub mod heap;
 pub mod mark;

@@ -2,9 +2,8 @@
 //! the stop-the-world handshake.
 //!
 //! Any std thread becomes a mutator on its first GC operation. A mutator owns
-//! a span cache, a root table, a write-barrier buffer and a queue of pending
-//! drops (Go keeps these per P; without `gc-runtime` they are per thread, like
-//! a TLAB).
+//! a span cache, a root table and a write-barrier buffer (Go keeps these per
+//! P; without `gc-runtime` they are per thread, like a TLAB).
 //!
 //! # Critical sections
 //!
@@ -21,8 +20,13 @@
 //! * `local` — owned by the owner inside a section, by the collector while
 //!   the world is stopped, and by the exiting thread under the registry lock.
 //!
-//! No library-run user code executes inside a section: drops, `retain`
-//! closures and cleanups are deferred until after it.
+//! No library-run user code executes inside a section: drop glue and
+//! cleanups run on the finalizer thread, `retain` closures outside the
+//! section. A panic inside a section is a bug of this crate (every size and
+//! index from user input is checked before a section begins): it aborts
+//! with a message naming the operation, since an unwind would leave the
+//! section's heap update half done, and a section left `INSIDE` would hang
+//! every later stop.
 //!
 //! # Pins
 //!
@@ -38,8 +42,8 @@
 //! that unrooted references (`Ref`) stay valid: no stop, hence no cycle
 //! boundary, can happen while a thread is pinned. `pin_depth` (owner-only)
 //! counts nested pins; while it is non-zero `with_critical` runs its closure
-//! in the open section instead of entering a new one, drop glue waits for
-//! the outermost pin's end, and everything that would stop the world or wait
+//! in the open section instead of entering a new one, and everything that
+//! would stop the world or wait
 //! for a stop from this thread is deferred (heap-triggered cycles, the
 //! retired-slot grace period) or refused with a panic (`collect`,
 //! `mem_stats`, `safepoint`, `blocking`, `GcVec` writers), since the stop
@@ -59,7 +63,6 @@ use crate::heap::cache::MCache;
 use crate::heap::heap;
 use crate::mark::barrier::WbBuf;
 use crate::roots::RootTable;
-use crate::sweep::{self, PendingDrop};
 use core::cell::{Cell, UnsafeCell};
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -83,8 +86,6 @@ static RESUME: Condvar = Condvar::new();
 pub struct Local {
     /// The span cache.
     pub cache: MCache,
-    /// Dead objects whose drop glue waits for the end of the section.
-    pub drops: Vec<PendingDrop>,
     /// The write-barrier buffer.
     pub wbuf: WbBuf,
     /// Root slots swapped out of shared pending `Member`s, freed at the next
@@ -101,8 +102,6 @@ pub struct Mutator {
     local: UnsafeCell<Local>,
     /// Roots held by this thread's `Gc` handles.
     pub roots: RootTable,
-    /// True while the thread is inside `blocking` (Go: `_Gsyscall`).
-    pub blocked: AtomicBool,
     /// Nesting depth of `pin` on this thread; owner-only.
     pin_depth: Cell<u32>,
 }
@@ -119,13 +118,11 @@ impl Mutator {
             state: AtomicU32::new(OUTSIDE),
             local: UnsafeCell::new(Local {
                 cache: MCache::default(),
-                drops: Vec::new(),
                 wbuf: WbBuf::new(),
                 retired: Vec::new(),
                 assist_bytes: 0,
             }),
             roots: RootTable::new(),
-            blocked: AtomicBool::new(false),
             pin_depth: Cell::new(0),
         }
     }
@@ -242,10 +239,11 @@ fn register() -> *const Mutator {
     m
 }
 
-/// Runs `f` inside a GC critical section of the calling thread's mutator,
-/// then runs any drop glue the section queued.
+/// Runs `f` inside a GC critical section of the calling thread's mutator.
+/// `f` is library code that cannot panic by construction; if it does, the
+/// process aborts naming it (module doc).
 #[inline(always)]
-pub fn with_critical<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
+pub fn with_critical<R, F: FnOnce(&'static Mutator) -> R>(f: F) -> R {
     let p = current_or_register();
     if p == EXITED {
         return with_fallback(f);
@@ -254,13 +252,37 @@ pub fn with_critical<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
     // the owning thread, still alive.
     let m: &'static Mutator = unsafe { &*p };
     if m.pin_depth.get() != 0 {
-        // Already inside the pin's section; its end runs the drops.
-        return f(m);
+        // Already inside the pin's section.
+        return in_section::<R, F>(m, f);
     }
     m.enter();
-    let r = f(m);
-    leave(m);
+    let r = in_section::<R, F>(m, f);
+    m.exit();
     r
+}
+
+/// Runs the section body `f`, aborting with its name if it unwinds.
+#[inline(always)]
+fn in_section<R, F: FnOnce(&'static Mutator) -> R>(m: &'static Mutator, f: F) -> R {
+    struct AbortOnUnwind(fn() -> &'static str);
+    impl Drop for AbortOnUnwind {
+        fn drop(&mut self) {
+            section_panicked((self.0)());
+        }
+    }
+    let guard = AbortOnUnwind(core::any::type_name::<F>);
+    let r = f(m);
+    core::mem::forget(guard);
+    r
+}
+
+#[cold]
+fn section_panicked(what: &str) -> ! {
+    eprintln!(
+        "tricolor-gc: fatal error: panic inside a GC critical section ({what}); the heap update it was making \
+         cannot be left half done"
+    );
+    std::process::abort()
 }
 
 /// The calling thread's mutator pointer, registering the thread on its
@@ -275,38 +297,13 @@ fn current_or_register() -> *const Mutator {
     }
 }
 
-/// Leaves `m`'s critical section and runs the drop glue it queued.
-#[inline(always)]
-fn leave(m: &Mutator) {
-    // SAFETY: the caller is inside `m`'s critical section, as its owner.
-    if unsafe { m.local() }.drops.is_empty() {
-        m.exit();
-    } else {
-        exit_and_run_drops(m);
-    }
-}
-
-/// Leaves the section, then runs the drop glue it queued (outside it).
 #[cold]
-#[inline(never)]
-fn exit_and_run_drops(m: &Mutator) {
-    // SAFETY: still inside our own critical section.
-    let mut drops = core::mem::take(unsafe { &mut m.local().drops });
-    m.exit();
-    sweep::run_drops(&mut drops);
-}
-
-#[cold]
-fn with_fallback<R>(f: impl FnOnce(&'static Mutator) -> R) -> R {
+fn with_fallback<R, F: FnOnce(&'static Mutator) -> R>(f: F) -> R {
     let m = fallback();
-    let g = FALLBACK_LOCK.lock();
+    let _g = FALLBACK_LOCK.lock();
     m.enter();
-    let r = f(m);
-    // SAFETY: inside the fallback's critical section, under its lock.
-    let mut drops = core::mem::take(unsafe { &mut m.local().drops });
+    let r = in_section::<R, F>(m, f);
     m.exit();
-    drop(g);
-    sweep::run_drops(&mut drops);
     r
 }
 
@@ -335,7 +332,6 @@ impl Drop for ExitGuard {
         // still be inside a section reading one of these slots: hand them to
         // the fallback mutator, whose list the next stop frees.
         let retired = core::mem::take(&mut local.retired);
-        let mut drops = core::mem::take(&mut local.drops);
         {
             let _fg = FALLBACK_LOCK.lock();
             m.roots.hand_over(&fb.roots, fb);
@@ -345,7 +341,6 @@ impl Drop for ExitGuard {
         }
         reg.retain(|x| x.0 != p);
         drop(reg);
-        sweep::run_drops(&mut drops);
         // The mutator struct itself stays leaked: other threads may still
         // compare segment owners against its address in flight, and keeping
         // it (a few hundred bytes per exited thread) means that address is
@@ -540,36 +535,21 @@ pub fn stop_pending() -> bool {
 }
 
 /// Go's preemption point for code that never allocates: if a stop is
-/// pending, waits for it to end, and runs drop glue queued for this thread.
+/// pending, waits for it to end.
 pub fn safepoint() {
     assert_not_pinned("safepoint()", "use Guard::repin to let a stop through");
     if STOP.load(Ordering::Acquire) {
         wait_while(&STOP);
     }
-    with_critical(|_| ());
 }
 
-/// Runs `f`, telling the collector that this thread is blocked outside GC
-/// code meanwhile (Go: `entersyscall`/`exitsyscall`). A stop never waits for
-/// a thread outside a critical section, so this costs two stores; the flag
-/// lets the collector do a blocked thread's share of per-mutator work (its
-/// buffers) itself.
+/// Runs `f`, which may block (Go: `entersyscall`/`exitsyscall`). Outside a
+/// critical section a thread is already at a safepoint, and no stop ever
+/// waits for it, so without the scheduler this only checks that the thread
+/// is not pinned (a pinned thread that blocks holds off every stop); the
+/// scheduler (`gc-runtime`) hands the thread's P to another thread here.
 pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     assert_not_pinned("blocking()", "a pinned thread cannot block: every stop waits for it");
-    let p = current_ptr();
-    if p.is_null() || p == EXITED {
-        return f();
-    }
-    // SAFETY: our own registered mutator.
-    let m = unsafe { &*p };
-    m.blocked.store(true, Ordering::Release);
-    struct Unblock<'a>(&'a AtomicBool);
-    impl Drop for Unblock<'_> {
-        fn drop(&mut self) {
-            self.0.store(false, Ordering::Release);
-        }
-    }
-    let _u = Unblock(&m.blocked);
     f()
 }
 
@@ -616,21 +596,18 @@ pub(crate) fn pin_enter() -> &'static Mutator {
 }
 
 /// Closes one level of `m`'s pin. At the outermost level, leaves the
-/// section, runs the drop glue queued meanwhile, and does what the pin
-/// deferred: a heap-triggered cycle and the retired-slot check. While
-/// unwinding only the section is left; queued drops wait for the thread's
-/// next section.
+/// section and does what the pin deferred: a heap-triggered cycle and the
+/// retired-slot check. While unwinding only the section is left.
 pub(crate) fn pin_exit(m: &'static Mutator) {
     let d = m.pin_depth.get() - 1;
     m.pin_depth.set(d);
     if d != 0 {
         return;
     }
+    m.exit();
     if std::thread::panicking() {
-        m.exit();
         return;
     }
-    leave(m);
     crate::cycle::maybe_collect();
     retire_check();
 }

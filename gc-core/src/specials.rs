@@ -17,17 +17,16 @@
 //!   queues its cleanups, before the slot can be reused; an upgrade sweeps the
 //!   target's span first (`sweep::ensure_swept`), so it never returns an
 //!   object the sweeper is about to free.
-//! * Cleanups run on the cleanup thread, outside every critical section and
-//!   lock; a panic in one aborts. `collect()` waits for the cleanups its cycle
-//!   queued.
+//! * Cleanups run on the finalizer thread (`finalizer.rs`), outside every
+//!   critical section and lock; a panic in one aborts. `collect()` waits for
+//!   the cleanups its cycle queued.
 
+use crate::finalizer::{self, CleanupFn, Task};
 use crate::heap::arena::span_of;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use parking_lot::{Condvar, Mutex};
-use std::collections::{HashMap, VecDeque};
+use core::sync::atomic::{AtomicU64, Ordering};
+use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::sync::OnceLock;
-
-type CleanupFn = Box<dyn FnOnce() + Send + 'static>;
 
 #[derive(Default)]
 struct Specials {
@@ -107,67 +106,5 @@ pub(crate) fn object_died(objects: &[usize]) {
             }
         }
     }
-    if !queued.is_empty() {
-        queue_cleanups(queued);
-    }
-}
-
-// ---- the cleanup thread ----
-
-static PENDING: AtomicUsize = AtomicUsize::new(0);
-static QUEUE: Mutex<VecDeque<CleanupFn>> = Mutex::new(VecDeque::new());
-static READY: Condvar = Condvar::new();
-static STARTED: std::sync::Once = std::sync::Once::new();
-
-std::thread_local! {
-    static ON_CLEANUP_THREAD: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
-}
-
-fn queue_cleanups(fs: Vec<CleanupFn>) {
-    STARTED.call_once(|| {
-        std::thread::Builder::new()
-            .name("tricolor-gc-cleanup".into())
-            .spawn(cleanup_loop)
-            .expect("tricolor-gc: cannot start the cleanup thread");
-    });
-    PENDING.fetch_add(fs.len(), Ordering::AcqRel);
-    QUEUE.lock().extend(fs);
-    READY.notify_one();
-}
-
-struct AbortOnUnwind;
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        eprintln!("tricolor-gc: fatal error: a cleanup panicked");
-        std::process::abort();
-    }
-}
-
-fn cleanup_loop() {
-    ON_CLEANUP_THREAD.with(|c| c.set(true));
-    loop {
-        let f = {
-            let mut q = QUEUE.lock();
-            loop {
-                if let Some(f) = q.pop_front() {
-                    break f;
-                }
-                READY.wait(&mut q);
-            }
-        };
-        let g = AbortOnUnwind;
-        f();
-        core::mem::forget(g);
-        PENDING.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// Waits until every queued cleanup has run (unless called from a cleanup).
-pub(crate) fn wait_for_cleanups() {
-    if ON_CLEANUP_THREAD.with(|c| c.get()) {
-        return;
-    }
-    while PENDING.load(Ordering::Acquire) != 0 {
-        std::thread::yield_now();
-    }
+    finalizer::queue(queued.into_iter().map(Task::Cleanup));
 }

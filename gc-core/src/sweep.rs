@@ -20,45 +20,87 @@
 //!
 //! A dead object with drop glue is not freed by the sweep that finds it: its
 //! header goes `LIVE → DROPPING`, its slot stays allocated, and its glue is
-//! queued. The queue runs after the sweeping thread has left its critical
-//! section (user code may block, allocate or panic — a panic aborts); the
-//! header then goes to `DEAD` and the *next* cycle's sweep frees the slot
-//! without touching the object again. So drop glue runs exactly once, never
-//! under a collector lock, and never on memory that was reused.
+//! queued for the finalizer thread (`finalizer.rs`; user code may block,
+//! allocate, collect or panic — a panic aborts). The header then goes to
+//! `DEAD` and the *next* cycle's sweep frees the slot without touching the
+//! object again. So drop glue runs exactly once, on the finalizer thread —
+//! never inside an allocation, a critical section or a collector lock — and
+//! never on memory that was reused.
 //!
 //! # Invariants
 //! * Only the owner of a span sweeps it; sweeping needs a critical section
 //!   (so no stop-the-world can begin halfway through a span).
 //! * Every unswept span is swept before the next cycle's sweep termination
 //!   ends (`finish_sweep` before the stop, asserted inside it).
-//! * `collect()` returns only after every queued drop of its cycle has run.
+//! * `collect()` returns only after every drop its cycle queued has run
+//!   (`finalizer::wait`).
 
+use crate::finalizer::{self, Task};
 use crate::heap::central::SpanPtr;
 use crate::heap::object::{self, TypeInfo, DEAD, DROPPING};
 use crate::heap::size_class::NUM_SPAN_CLASSES;
 use crate::heap::span::Span;
-use crate::heap::{heap, Heap};
+use crate::heap::{heap, Heap, Sweeper};
 use crate::mutator;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use parking_lot::{Condvar, Mutex};
-use std::cell::Cell;
 
 /// A dead object whose drop glue must still run.
-pub struct PendingDrop {
+pub(crate) struct PendingDrop {
     slot: usize,
     info: &'static TypeInfo,
 }
 // SAFETY: the object is dead and owned by whoever holds this record.
 unsafe impl Send for PendingDrop {}
 
+impl PendingDrop {
+    /// The dead object's type name.
+    pub(crate) fn type_name(&self) -> &'static str {
+        (self.info.name)()
+    }
+
+    /// Runs the drop glue and marks the header `DEAD`. The caller is the
+    /// finalizer thread, outside every critical section and lock.
+    pub(crate) fn run(self) {
+        let p = object::object_of(self.slot, self.info);
+        let len = object::len_of(p, self.info);
+        if let Some(f) = self.info.drop {
+            // SAFETY: the object is dead (unmarked, unreachable), its header
+            // is DROPPING so no one else drops it, and its slot stays
+            // allocated until the header says DEAD.
+            unsafe { f(p, len) };
+        }
+        // SAFETY: the slot is still allocated (DROPPING keeps it) and starts
+        // with its header word.
+        let h = unsafe { object::header(self.slot) };
+        h.store(self.info as *const TypeInfo as usize | DEAD, Ordering::Release);
+    }
+}
+
+/// The sweeper the heap calls (`heap::Sweeper`).
+pub(crate) struct Sweep;
+
+impl Sweeper for Sweep {
+    unsafe fn sweep_span(&self, heap: &Heap, span: &Span) -> usize {
+        // SAFETY: forwarded contract.
+        unsafe { sweep_span(heap, span) }
+    }
+    unsafe fn sweep_one(&self) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { sweep_one() }
+    }
+}
+
 /// Sweeps `span` (Go: `sweepLocked.sweep`): installs the mark bits as alloc
-/// bits, queues drop glue, clears the mark bits. Returns the slots still
-/// allocated (live objects plus objects whose drop glue is pending).
+/// bits, queues drop glue for the finalizer thread, clears the mark bits.
+/// Returns the slots still allocated (live objects plus objects whose drop
+/// glue is pending).
 ///
 /// # Safety
 /// The caller owns the span (won its sweep CAS, or owns a stale cached span)
 /// and is inside a critical section or holds the world stopped.
-pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>) -> usize {
+pub(crate) unsafe fn sweep_span(heap: &Heap, span: &Span) -> usize {
+    let mut drops: Vec<Task> = Vec::new();
     let has_drops = span.has_drops.load(Ordering::Relaxed);
     let has_specials = span.has_specials.load(Ordering::Acquire);
     // Headerless objects have no drop glue and no header to read: only
@@ -87,21 +129,24 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
                     }
                     continue;
                 }
-                let h = object::header(slot);
+                // SAFETY: the slot is allocated (its alloc bit is set) in a
+                // span with headers, so it starts with a header word.
+                let h = unsafe { object::header(slot) };
                 let word = h.load(Ordering::Acquire);
                 match object::state_of(word) {
                     DROPPING => keep |= 1 << b,
                     DEAD => {}
                     _ => {
-                        let info = object::info_of(word);
+                        // SAFETY: a LIVE header word holds its type's
+                        // static descriptor.
+                        let info = unsafe { object::info_of(word) };
                         if has_specials {
                             dead_with_specials.push(object::object_of(slot, info));
                         }
                         if info.drop.is_some() {
                             h.store(word | DROPPING, Ordering::Release);
                             keep |= 1 << b;
-                            DROPS_PENDING.fetch_add(1, Ordering::AcqRel);
-                            drops.push(PendingDrop { slot, info });
+                            drops.push(Task::Drop(PendingDrop { slot, info }));
                         }
                     }
                 }
@@ -123,6 +168,9 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
         // Clear weak handles and queue cleanups before any slot is reused.
         crate::specials::object_died(&dead_with_specials);
     }
+    if !drops.is_empty() {
+        finalizer::queue(drops);
+    }
     // SAFETY: the caller owns the span.
     unsafe { span.reset_alloc(live) };
     if freed > 0 {
@@ -130,61 +178,6 @@ pub unsafe fn sweep_span(heap: &Heap, span: &Span, drops: &mut Vec<PendingDrop>)
         heap.freed_bytes.fetch_add(freed * span.elemsize as u64, Ordering::Relaxed);
     }
     live
-}
-
-thread_local! {
-    static IN_DROP: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Drops queued by a sweep and not yet finished, on any thread. A sweeper
-/// queues drops inside its critical section and runs them right after it,
-/// so `collect()` waits for this to reach zero.
-static DROPS_PENDING: AtomicUsize = AtomicUsize::new(0);
-/// Drops queued by paths that cannot run them (uncache during a refill).
-static DEFERRED: Mutex<Vec<PendingDrop>> = Mutex::new(Vec::new());
-
-/// Queues drops for the next `run_drops` caller.
-pub fn defer_drops(drops: Vec<PendingDrop>) {
-    if !drops.is_empty() {
-        DEFERRED.lock().extend(drops);
-    }
-}
-
-struct AbortOnUnwind(&'static str);
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        eprintln!("tricolor-gc: fatal error: panic while running the drop glue of {}", self.0);
-        std::process::abort();
-    }
-}
-
-/// Runs queued drop glue. Must be called outside every critical section and
-/// collector lock.
-pub fn run_drops(drops: &mut Vec<PendingDrop>) {
-    if drops.is_empty() {
-        return;
-    }
-    let was = IN_DROP.with(|f| f.replace(true));
-    for d in drops.drain(..) {
-        let guard = AbortOnUnwind((d.info.name)());
-        let p = object::object_of(d.slot, d.info);
-        let len = object::len_of(p, d.info);
-        if let Some(f) = d.info.drop {
-            // SAFETY: the object is dead (unmarked, unreachable), its header is
-            // DROPPING so no one else drops it, and its slot stays allocated
-            // until the header says DEAD.
-            unsafe { f(p, len) };
-        }
-        object::header(d.slot).store(d.info as *const TypeInfo as usize | DEAD, Ordering::Release);
-        core::mem::forget(guard);
-        DROPS_PENDING.fetch_sub(1, Ordering::AcqRel);
-    }
-    IN_DROP.with(|f| f.set(was));
-}
-
-/// True if the current thread is running drop glue.
-pub fn in_drop() -> bool {
-    IN_DROP.with(|f| f.get())
 }
 
 /// The next span class whose unswept list may be non-empty (Go:
@@ -220,7 +213,7 @@ fn clobber_free(span: &Span, w: usize, mut freed: u64) {
 ///
 /// # Safety
 /// The caller is inside a critical section.
-pub unsafe fn sweep_one(drops: &mut Vec<PendingDrop>) -> bool {
+pub(crate) unsafe fn sweep_one() -> bool {
     let heap = heap();
     let sg = heap.sweepgen.load(Ordering::Acquire);
     loop {
@@ -242,7 +235,7 @@ pub unsafe fn sweep_one(drops: &mut Vec<PendingDrop>) -> bool {
             continue;
         }
         // SAFETY: we won the CAS and are in a critical section.
-        let live = unsafe { sweep_span(heap, span, drops) };
+        let live = unsafe { sweep_span(heap, span) };
         if live == 0 {
             // SAFETY: owned, empty, and in no list.
             unsafe { heap.free_span(span) };
@@ -270,7 +263,7 @@ pub fn is_done() -> bool {
 /// # Safety
 /// `m` is the caller's mutator, inside a critical section, and `p` is an
 /// allocated object (it cannot be freed before this sweep).
-pub unsafe fn ensure_swept(m: &mutator::Mutator, p: usize) {
+pub(crate) unsafe fn ensure_swept(p: usize) {
     let heap = heap();
     let s = crate::heap::arena::span_of(p);
     if s.is_null() {
@@ -284,7 +277,7 @@ pub unsafe fn ensure_swept(m: &mutator::Mutator, p: usize) {
         if g == sg.wrapping_sub(2) {
             if span.sweepgen.compare_exchange(g, sg.wrapping_sub(1), Ordering::AcqRel, Ordering::Relaxed).is_ok() {
                 // SAFETY: we won the CAS and are in a critical section.
-                let live = unsafe { sweep_span(heap, span, &mut m.local().drops) };
+                let live = unsafe { sweep_span(heap, span) };
                 span.sweepgen.store(sg, Ordering::Release);
                 heap.central[span.class.index()].push_swept(sg, SpanPtr(span), live < span.nelems);
                 return;
@@ -297,37 +290,24 @@ pub unsafe fn ensure_swept(m: &mutator::Mutator, p: usize) {
     }
 }
 
-/// Sweeps every remaining span on the calling thread, running drops as it
-/// goes, then runs drops deferred by other paths (Go: the `sweepone` loop in
-/// `gcStart` and `runtime.GC`). With `wait`, also waits for drops running on
-/// other threads.
-pub fn finish_sweep(wait: bool) {
-    let mut drops = Vec::new();
-    loop {
-        let more = mutator::with_critical(|_| {
-            // SAFETY: inside a critical section.
-            unsafe { sweep_one(&mut drops) }
-        });
-        run_drops(&mut drops);
-        if !more {
-            break;
-        }
-    }
-    if wait && !in_drop() {
+/// Sweeps every remaining span on the calling thread (Go: the `sweepone`
+/// loop in `gcStart` and `runtime.GC`). With `wait`, also waits until the
+/// spans other threads claimed are swept, and then until the drops and
+/// cleanups every sweep of the cycle queued have run on the finalizer
+/// thread (not on the finalizer thread itself: a `Drop` may call
+/// `collect()`).
+pub(crate) fn finish_sweep(wait: bool) {
+    while mutator::with_critical(|_| {
+        // SAFETY: inside a critical section.
+        unsafe { sweep_one() }
+    }) {}
+    if wait && !finalizer::on_finalizer_thread() {
         // Spans other threads claimed may still be mid-sweep, their dead
         // objects' drops and cleanups not yet queued. Every sweep runs inside
         // a critical section, so an empty stop of the world is the grace
         // period that waits them out (Go: waiting for `sweep.active`).
         drop(mutator::stop_the_world());
-    }
-    let mut deferred = core::mem::take(&mut *DEFERRED.lock());
-    run_drops(&mut deferred);
-    if wait && !in_drop() {
-        while DROPS_PENDING.load(Ordering::Acquire) != 0 {
-            let mut deferred = core::mem::take(&mut *DEFERRED.lock());
-            run_drops(&mut deferred);
-            std::thread::yield_now();
-        }
+        finalizer::wait();
     }
 }
 

@@ -21,7 +21,11 @@
 //!   into a new array and shades them while the barrier is on (Go's bulk
 //!   barrier in `typedmemmove`).
 //! * `retain` calls the user's closure outside every critical section, on
-//!   rooted handles.
+//!   rooted handles. The closure may read the vector (readers take no
+//!   lock); a write from it would wait for the lock its own thread holds,
+//!   so writers check the lock's holder first and panic instead.
+//! * Every size derived from user input (`with_capacity`) is checked before
+//!   any critical section, with `Vec`'s `capacity overflow` panic.
 
 use crate::gc::{new_member_array, root, Gc, GcPointee};
 use crate::mark;
@@ -51,6 +55,41 @@ pub struct GcVec<T: ?Sized> {
     len: AtomicUsize,
     /// Serialises writers; taken outside critical sections only.
     lock: Mutex<()>,
+    /// The token of the thread holding `lock` (0 if none): lets a writer
+    /// called from `retain`'s closure panic instead of deadlocking. Written
+    /// only by the holder of `lock`, so a thread reads its own token there
+    /// only while it holds the lock.
+    writer: AtomicUsize,
+}
+
+/// The writer lock, held; clears the holder's token before unlocking.
+struct WriterGuard<'a> {
+    vec_writer: &'a AtomicUsize,
+    _lock: parking_lot::MutexGuard<'a, ()>,
+}
+
+impl Drop for WriterGuard<'_> {
+    fn drop(&mut self) {
+        self.vec_writer.store(0, Ordering::Relaxed);
+    }
+}
+
+/// A non-zero token of the calling thread, distinct among live threads:
+/// the address of one of its thread-locals.
+fn thread_token() -> usize {
+    thread_local! {
+        static TOKEN: u8 = const { 0 };
+    }
+    TOKEN.with(|t| t as *const u8 as usize)
+}
+
+/// The byte size of an array of `cap` pointer words, checked as `Vec`
+/// checks its capacity (at most `isize::MAX` bytes).
+fn array_bytes(cap: usize) -> usize {
+    match cap.checked_mul(core::mem::size_of::<usize>()) {
+        Some(b) if b <= isize::MAX as usize => b,
+        _ => panic!("capacity overflow"),
+    }
 }
 
 fn elems(array: usize) -> &'static [AtomicUsize] {
@@ -76,17 +115,24 @@ impl<T: ?Sized + GcPointee> Default for GcVec<T> {
 impl<T: ?Sized + GcPointee> GcVec<T> {
     /// An empty vector (no backing array yet).
     pub const fn new() -> Self {
-        GcVec { array: Member::null(), len: AtomicUsize::new(0), lock: Mutex::new(()) }
+        GcVec { array: Member::null(), len: AtomicUsize::new(0), lock: Mutex::new(()), writer: AtomicUsize::new(0) }
     }
 
     /// An empty vector with room for `cap` elements.
+    ///
+    /// # Panics
+    /// With `capacity overflow`, as `Vec`, if `cap` words exceed `isize::MAX`
+    /// bytes; this is checked before any critical section, so the panic
+    /// leaves the heap untouched.
     pub fn with_capacity(cap: usize) -> Self {
         let v = Self::new();
         if cap > 0 {
+            array_bytes(cap);
             let _w = v.lock_writer("GcVec::with_capacity");
             v.write(|m| {
-                // SAFETY: inside `m`'s section; the new array is rooted by
-                // the store below before the section ends.
+                // SAFETY: inside `m`'s section, `cap` was checked above; the
+                // new array is rooted by the store below before the section
+                // ends.
                 let a = unsafe { new_member_array::<T>(m, cap) };
                 // SAFETY: inside the section; `a` is alive (just allocated).
                 unsafe { v.array.store_in_section(m, a) };
@@ -96,12 +142,23 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         v
     }
 
-    /// Takes the writer lock for the operation `what`. Refused inside a pin:
-    /// the lock's holder may be waiting for a stop that waits for the pin.
+    /// Takes the writer lock for the operation `what`. Refused inside a pin
+    /// (the lock's holder may be waiting for a stop that waits for the pin)
+    /// and inside a closure `retain` is running on this vector on this
+    /// thread (the lock is this thread's: waiting for it would never end).
     #[track_caller]
-    fn lock_writer(&self, what: &str) -> parking_lot::MutexGuard<'_, ()> {
+    fn lock_writer(&self, what: &str) -> WriterGuard<'_> {
         mutator::assert_not_pinned(what, "GcVec writes take the vector's lock; do them outside the pin");
-        self.lock.lock()
+        let me = thread_token();
+        if self.writer.load(Ordering::Relaxed) == me {
+            panic!(
+                "tricolor-gc: {what} called from inside the closure of GcVec::retain on the same vector; \
+                 the closure may read the vector (get, len, last, iter) but not write to it"
+            );
+        }
+        let lock = self.lock.lock();
+        self.writer.store(me, Ordering::Relaxed);
+        WriterGuard { vec_writer: &self.writer, _lock: lock }
     }
 
     /// Runs a writer step inside a critical section. Caller holds `lock`.
@@ -191,20 +248,7 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
 
     /// A rooted handle to element `i`, or `None` if out of bounds.
     pub fn get(&self, i: usize) -> Option<Gc<T>> {
-        let (slot, p) = mutator::with_critical(|m| {
-            let a = self.array.target();
-            if i >= self.len.load(Ordering::Acquire) {
-                return (None, 0);
-            }
-            let p = elems(a)[i].load(Ordering::Acquire);
-            if p == 0 {
-                return (None, 0);
-            }
-            // SAFETY: inside the section; `p` was read in it.
-            (Some(unsafe { root(m, p) }), p)
-        });
-        // SAFETY: a fresh root for a live object.
-        slot.map(|s| unsafe { Gc::from_parts(s, p) })
+        self.root_at(|len| (i < len).then_some(i))
     }
 
     /// The first element.
@@ -212,15 +256,30 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         self.get(0)
     }
 
-    /// The last element.
+    /// The last element. A reader, like `get`: it takes no lock.
     pub fn last(&self) -> Option<Gc<T>> {
-        let _w = self.lock_writer("GcVec::last");
-        let n = self.len();
-        if n == 0 {
-            None
-        } else {
-            self.get(n - 1)
-        }
+        self.root_at(|len| len.checked_sub(1))
+    }
+
+    /// Roots the element at the index `index` picks from the length, both
+    /// read in one critical section, so a concurrent writer is seen before
+    /// or after, never half.
+    fn root_at(&self, index: impl FnOnce(usize) -> Option<usize>) -> Option<Gc<T>> {
+        let (slot, p) = mutator::with_critical(|m| {
+            // The length first: the array it was written with (or a newer,
+            // larger one) is then visible. A concurrent `clear` may still
+            // have replaced the array since, so the index is checked against
+            // the array loaded, and an element not yet stored reads 0.
+            let i = index(self.len.load(Ordering::Acquire))?;
+            let p = elems(self.array.target()).get(i)?.load(Ordering::Acquire);
+            if p == 0 {
+                return None;
+            }
+            // SAFETY: inside the section; `p` was read in it.
+            Some((unsafe { root(m, p) }, p))
+        })?;
+        // SAFETY: a fresh root for a live object.
+        Some(unsafe { Gc::from_parts(slot, p) })
     }
 
     /// Replaces element `i`; returns false (and changes nothing) if `i` is out
@@ -271,7 +330,8 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
 
     /// Keeps only the elements for which `keep` returns true, in order.
     /// `keep` runs outside every critical section, on rooted handles, while
-    /// other writers wait.
+    /// other writers wait. It may read this vector; a write to it from
+    /// inside `keep` panics (the writer lock is held by this very call).
     pub fn retain(&self, mut keep: impl FnMut(&Gc<T>) -> bool) {
         let _w = self.lock_writer("GcVec::retain");
         let snapshot: Vec<Gc<T>> = (0..self.len()).filter_map(|i| self.get(i)).collect();

@@ -133,7 +133,7 @@ impl<T: ?Sized + GcPointee> Weak<T> {
             }
             // SAFETY: inside our section; `p` is allocated (its cell is not
             // cleared, and clearing happens before its slot is freed).
-            unsafe { sweep::ensure_swept(m, p) };
+            unsafe { sweep::ensure_swept(p) };
             let p = cell.target.load(Ordering::Acquire);
             if p == 0 {
                 return (None, 0);

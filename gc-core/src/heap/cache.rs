@@ -16,7 +16,6 @@ use super::central::SpanPtr;
 use super::size_class::{SpanClass, NUM_SPAN_CLASSES};
 use super::span::Span;
 use super::Heap;
-use crate::sweep::PendingDrop;
 use core::ptr;
 use core::sync::atomic::Ordering;
 
@@ -46,13 +45,16 @@ impl Default for MCache {
 
 impl MCache {
     /// Allocates one slot of span class `spc` (Go: `nextFreeFast` then
-    /// `mcache.nextFree`). Dead objects with drop glue met while lazily
-    /// sweeping a refill are queued on `drops`.
+    /// `mcache.nextFree`). `black` says whether the collector allocates
+    /// black (it is marking): a span cached now then opens its
+    /// allocated-black range.
     ///
     /// # Safety
-    /// The caller is the cache's owner inside a GC critical section.
+    /// The caller is the cache's owner inside a GC critical section, and
+    /// `black` is the collector's current answer (it cannot change inside
+    /// the section).
     #[inline]
-    pub unsafe fn alloc(&mut self, spc: SpanClass, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
+    pub(crate) unsafe fn alloc(&mut self, spc: SpanClass, black: bool) -> (usize, &'static Span) {
         let s = self.alloc[spc.index()];
         if !s.is_null() {
             // SAFETY: a cached span is live and owned by this cache.
@@ -63,7 +65,7 @@ impl MCache {
             }
         }
         // SAFETY: forwarded contract.
-        unsafe { self.alloc_slow(super::heap(), spc, drops) }
+        unsafe { self.alloc_slow(super::heap(), spc, black) }
     }
 
     /// True if `p` was allocated black by this cache in the current mark:
@@ -84,12 +86,7 @@ impl MCache {
     }
 
     #[inline(never)]
-    unsafe fn alloc_slow(
-        &mut self,
-        heap: &Heap,
-        spc: SpanClass,
-        drops: &mut Vec<PendingDrop>,
-    ) -> (usize, &'static Span) {
+    unsafe fn alloc_slow(&mut self, heap: &Heap, spc: SpanClass, black: bool) -> (usize, &'static Span) {
         loop {
             let s = self.alloc[spc.index()];
             if !s.is_null() {
@@ -101,17 +98,17 @@ impl MCache {
                 }
             }
             // SAFETY: forwarded contract.
-            unsafe { self.refill(heap, spc, drops) };
+            unsafe { self.refill(heap, spc, black) };
         }
     }
 
     /// Replaces the cached span of `spc` by one with free slots
     /// (Go: `mcache.refill`).
-    unsafe fn refill(&mut self, heap: &Heap, spc: SpanClass, drops: &mut Vec<PendingDrop>) {
+    unsafe fn refill(&mut self, heap: &Heap, spc: SpanClass, black: bool) {
         // SAFETY: forwarded contract.
         unsafe { self.uncache(heap, spc.index()) };
-        let s = heap.cache_span(spc, drops).get();
-        if crate::mark::barrier_enabled() {
+        let s = heap.cache_span(spc).get();
+        if black {
             // SAFETY: the span was just handed to this cache, inside its
             // owner's critical section, so the phase cannot change.
             unsafe { s.start_black() };
@@ -213,13 +210,12 @@ mod tests {
         let spc = SpanClass::headerless(size_to_class(48), false);
         let other = SpanClass::headerless(size_to_class(64), false);
         let mut c = MCache::default();
-        let mut drops = Vec::new();
         // SAFETY: the cache is this test's own, used by this thread only.
         unsafe {
-            let o = c.alloc(other, &mut drops).0;
-            let before: Vec<usize> = (0..40).map(|_| c.alloc(spc, &mut drops).0).collect();
+            let o = c.alloc(other, false).0;
+            let before: Vec<usize> = (0..40).map(|_| c.alloc(spc, false).0).collect();
             c.start_black();
-            let after: Vec<usize> = (0..40).map(|_| c.alloc(spc, &mut drops).0).collect();
+            let after: Vec<usize> = (0..40).map(|_| c.alloc(spc, false).0).collect();
             for &p in &before {
                 assert!(!c.is_own_black(spc, p), "allocated before marking: white");
             }

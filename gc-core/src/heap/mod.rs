@@ -13,6 +13,12 @@
 //!
 //! Lock order: a central lock may be held while taking the page lock, never
 //! the reverse.
+//!
+//! Layering: nothing here imports marking, sweeping or mutators. Getting a
+//! span with free slots sometimes means sweeping one (Go's
+//! `mcentral.cacheSpan` and `mheap.reclaim` call `sweep`); the heap does
+//! that through the [`Sweeper`] the sweeping layer installs at the first
+//! cycle. Before it, no span is unswept, so nothing is lost without one.
 
 pub mod arena;
 pub mod bits;
@@ -24,7 +30,6 @@ pub mod size_class;
 pub mod span;
 pub mod span_pool;
 
-use crate::sweep::{self, PendingDrop};
 use central::{Central, SpanPtr};
 use core::sync::atomic::{AtomicIsize, AtomicU32, AtomicU64, Ordering};
 use pages::PageHeap;
@@ -45,7 +50,7 @@ pub struct Heap {
     /// Per span class lists.
     pub central: Box<[Central]>,
     /// Go: `mheap.sweepgen`; written only while the world is stopped.
-    pub sweepgen: AtomicU32,
+    pub(crate) sweepgen: AtomicU32,
     /// Go: `gcController.heapLive`.
     pub heap_live: AtomicIsize,
     /// Objects freed by sweeping (Go: `MemStats.Frees`).
@@ -59,6 +64,38 @@ pub struct Heap {
 }
 
 static HEAP: OnceLock<Heap> = OnceLock::new();
+
+/// What the heap asks of the sweeping layer (`sweep.rs` implements it).
+pub(crate) trait Sweeper: Sync {
+    /// Sweeps `span` (Go: `mspan.sweep`); returns the slots still allocated.
+    ///
+    /// # Safety
+    /// The caller owns the span (won its sweep CAS, or owns a stale cached
+    /// span) and is inside a critical section or holds the world stopped.
+    unsafe fn sweep_span(&self, heap: &Heap, span: &Span) -> usize;
+
+    /// Sweeps one unswept span of any class (Go: `sweepone`); false when
+    /// none is left.
+    ///
+    /// # Safety
+    /// The caller is inside a critical section.
+    unsafe fn sweep_one(&self) -> bool;
+}
+
+static SWEEPER: OnceLock<&'static dyn Sweeper> = OnceLock::new();
+
+/// Installs the sweeper (once; later calls change nothing). Called before
+/// the first cycle starts, so before any span can be unswept.
+pub(crate) fn install_sweeper(s: &'static dyn Sweeper) {
+    let _ = SWEEPER.set(s);
+}
+
+/// The installed sweeper, or `None` before the first cycle (when no span
+/// can need sweeping).
+#[inline]
+fn sweeper() -> Option<&'static dyn Sweeper> {
+    SWEEPER.get().copied()
+}
 
 /// The process heap.
 #[inline]
@@ -85,8 +122,9 @@ pub fn out_of_memory(what: &str, err: &str) -> ! {
 
 impl Heap {
     /// A span of class `spc` with at least one free slot, swept and owned by
-    /// the caller's cache (Go: `mcentral.cacheSpan`).
-    pub fn cache_span(&self, spc: SpanClass, drops: &mut Vec<PendingDrop>) -> SpanPtr {
+    /// the caller's cache (Go: `mcentral.cacheSpan`). The caller is inside
+    /// a critical section.
+    pub(crate) fn cache_span(&self, spc: SpanClass) -> SpanPtr {
         let sg = self.sweepgen.load(Ordering::Acquire);
         let c = &self.central[spc.index()];
         if let Some(s) = c.pop_partial_swept(sg) {
@@ -94,6 +132,7 @@ impl Heap {
             return s;
         }
         for _ in 0..SPAN_BUDGET {
+            let Some(sweeper) = sweeper() else { break };
             let Some(s) = c.pop_unswept(sg) else { break };
             let span = s.get();
             if span
@@ -103,8 +142,9 @@ impl Heap {
             {
                 continue;
             }
-            // SAFETY: this thread won the sweep CAS and owns the span.
-            let live = unsafe { sweep::sweep_span(self, span, drops) };
+            // SAFETY: this thread won the sweep CAS and owns the span; the
+            // caller is inside a critical section.
+            let live = unsafe { sweeper.sweep_span(self, span) };
             if live < span.nelems {
                 span.sweepgen.store(sg.wrapping_add(3), Ordering::Release);
                 return s;
@@ -113,7 +153,7 @@ impl Heap {
             c.push_swept(sg, s, false);
         }
         let npages = class_pages(spc.size_class());
-        self.reclaim(npages, drops);
+        self.reclaim(npages);
         SpanPtr(self.new_span(npages, spc, sg.wrapping_add(3)))
     }
 
@@ -126,14 +166,15 @@ impl Heap {
     /// Like Go's, it has no budget: it stops when enough pages are free or
     /// nothing is left to sweep (a budget of 64 spans left peak RSS 10–20 %
     /// higher on binary-trees).
-    fn reclaim(&self, npages: usize, drops: &mut Vec<PendingDrop>) {
+    fn reclaim(&self, npages: usize) {
+        let Some(sweeper) = sweeper() else { return };
         loop {
             if self.pages.lock().free_pages() >= npages {
                 return;
             }
             // SAFETY: the caller is inside a critical section (module doc
             // of `alloc.rs`).
-            if !unsafe { sweep::sweep_one(drops) } {
+            if !unsafe { sweeper.sweep_one() } {
                 return;
             }
         }
@@ -143,7 +184,7 @@ impl Heap {
     ///
     /// # Safety
     /// The caller's cache owns `s`.
-    pub unsafe fn uncache_span(&self, s: SpanPtr) {
+    pub(crate) unsafe fn uncache_span(&self, s: SpanPtr) {
         let span = s.get();
         // SAFETY: the cache owns the span until it is pushed below.
         let (bytes, objects) = unsafe { span.finish_black() };
@@ -158,10 +199,11 @@ impl Heap {
         if span.sweepgen.load(Ordering::Acquire) == sg.wrapping_add(1) {
             // Cached before this sweep phase began: it still needs sweeping.
             span.sweepgen.store(sg.wrapping_sub(1), Ordering::Release);
-            let mut drops = Vec::new();
-            // SAFETY: the span is owned (sweepgen sg-1 set by us).
-            let live = unsafe { sweep::sweep_span(self, span, &mut drops) };
-            sweep::defer_drops(drops);
+            let sweeper = sweeper().expect("a span cached before a sweep phase implies a cycle, so a sweeper");
+            // SAFETY: the span is owned (sweepgen sg-1 set by us), and the
+            // caller owns the cache: in its critical section or the world
+            // stopped.
+            let live = unsafe { sweeper.sweep_span(self, span) };
             span.sweepgen.store(sg, Ordering::Release);
             self.central[span.class.index()].push_swept(sg, s, live < span.nelems);
             return;
@@ -188,10 +230,9 @@ impl Heap {
 
     /// Allocates a large object's span of `npages` (Go: `mcache.allocLarge`)
     /// and returns the object's slot address. The span goes straight to its
-    /// central full list as swept. The caller is inside a critical section;
-    /// dead objects met while reclaiming pages are queued on `drops`.
-    pub fn alloc_large(&self, npages: usize, noscan: bool, drops: &mut Vec<PendingDrop>) -> (usize, &'static Span) {
-        self.reclaim(npages, drops);
+    /// central full list as swept. The caller is inside a critical section.
+    pub(crate) fn alloc_large(&self, npages: usize, noscan: bool) -> (usize, &'static Span) {
+        self.reclaim(npages);
         let sg = self.sweepgen.load(Ordering::Acquire);
         let spc = SpanClass::new(0, noscan);
         let s = self.new_span(npages, spc, sg);
@@ -209,7 +250,7 @@ impl Heap {
     ///
     /// # Safety
     /// The caller owns `span`, it holds no live object and is in no list.
-    pub unsafe fn free_span(&self, span: &'static Span) {
+    pub(crate) unsafe fn free_span(&self, span: &'static Span) {
         let mut pages = self.pages.lock();
         arena::set_span(span.base, span.npages, core::ptr::null());
         pages.free(span.base, span.npages);

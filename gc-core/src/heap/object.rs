@@ -226,9 +226,16 @@ pub const fn header_offset(align: usize, is_slice: bool) -> usize {
 
 /// Bytes a slot must have for an object of `payload` bytes and `align`, and
 /// the alignment the slot size must keep.
+///
+/// The payload counts as at least one byte: the object address
+/// `slot + header_offset` must lie inside its own slot, or a zero-sized
+/// object or an empty slice would have the address of its neighbour's slot
+/// (or of the byte after the span), and the marker, which finds slots from
+/// addresses, would mark the neighbour and free this one while rooted
+/// (docs/pointer-model.md row 41).
 #[inline]
 pub const fn slot_size(payload: usize, align: usize, is_slice: bool) -> usize {
-    let total = header_offset(align, is_slice) + payload;
+    let total = header_offset(align, is_slice) + if payload == 0 { 1 } else { payload };
     if align > 8 {
         (total + 15) & !15
     } else {
@@ -237,17 +244,24 @@ pub const fn slot_size(payload: usize, align: usize, is_slice: bool) -> usize {
 }
 
 /// The header word of the object whose slot starts at `slot`.
+///
+/// # Safety
+/// `slot` is the start of an allocated slot in a span with headers (not a
+/// headerless class), which stays allocated while the reference is used.
 #[inline]
-pub fn header(slot: usize) -> &'static AtomicUsize {
-    // SAFETY: every allocated slot starts with its header word; callers pass
-    // slots of allocated objects.
+pub(crate) unsafe fn header(slot: usize) -> &'static AtomicUsize {
+    // SAFETY: per the contract, the slot starts with its header word.
     unsafe { &*(slot as *const AtomicUsize) }
 }
 
 /// Decodes a header word into its type, ignoring state bits.
+///
+/// # Safety
+/// `word` was read from the header of an initialised object (`init_header`
+/// wrote it), so it holds a pointer to a static `TypeInfo`.
 #[inline]
-pub fn info_of(word: usize) -> &'static TypeInfo {
-    // SAFETY: header words hold pointers to static `TypeInfo`s.
+pub(crate) unsafe fn info_of(word: usize) -> &'static TypeInfo {
+    // SAFETY: per the contract.
     unsafe { &*((word & !STATE_MASK) as *const TypeInfo) }
 }
 

@@ -36,7 +36,9 @@ impl Check {
             let what = if span.class.is_headerless() {
                 format!("a headerless object of {} bytes", span.elemsize)
             } else {
-                (info_of(header(span.slot_addr(idx)).load(Ordering::Acquire)).name)().to_string()
+                // SAFETY: `p` is reachable, so its slot is allocated and, in a
+                // span with headers, starts with its header.
+                (unsafe { info_of(header(span.slot_addr(idx)).load(Ordering::Acquire)) }.name)().to_string()
             };
             eprintln!(
                 "tricolor-gc: fatal error: checkmark found a reachable object that was not marked: {p:#x} ({what})"
@@ -77,7 +79,9 @@ pub fn verify(heap: &Heap, roots: impl IntoIterator<Item = usize>) -> u64 {
             }
             continue;
         }
-        let info = info_of(header(slot).load(Ordering::Acquire));
+        // SAFETY: a reached object in a span with headers: its slot is
+        // allocated and starts with its header.
+        let info = unsafe { info_of(header(slot).load(Ordering::Acquire)) };
         let p = object::object_of(slot, info);
         let len = object::len_of(p, info);
         // SAFETY: a reached object is allocated and marked; the world is

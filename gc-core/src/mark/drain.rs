@@ -129,7 +129,10 @@ impl<'a> Marker<'a> {
             self.scan_span((slot & !SPAN_ENTRY) as *const Span);
             return;
         }
-        let info = info_of(header(slot).load(Ordering::Acquire));
+        // SAFETY: work entries other than span entries are slots of marked
+        // objects with headers (headerless objects are queued by span), and
+        // a marked object stays allocated until the next sweep.
+        let info = unsafe { info_of(header(slot).load(Ordering::Acquire)) };
         let p = object::object_of(slot, info);
         let len = object::len_of(p, info);
         self.scan_work += (info.size * len) as u64;

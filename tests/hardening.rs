@@ -1,0 +1,405 @@
+//! The holes an outside attack found with safe code only (issue 10, rows
+//! 41–47 of docs/pointer-model.md), each as a scenario that fails on the
+//! code before its fix. Every scenario runs in a child process (this test
+//! binary re-executed) with `GODEBUG=gccheckmark=1,clobberfree=1`, so a
+//! freed slot reads 0xdeadbeef at once, and under a watchdog: a child that
+//! hangs (a deadlock of the collector) is killed and fails the test, and a
+//! child that crashes fails it too.
+
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+use tricolor_gc::{collect, Gc, GcVec, Trace};
+
+const SCENARIO: &str = "TRICOLOR_HARDENING_SCENARIO";
+/// How long a scenario may take before it counts as hung.
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+/// True in the child that runs scenario `name`.
+fn in_child(name: &str) -> bool {
+    std::env::var(SCENARIO).as_deref() == Ok(name)
+}
+
+/// Runs scenario `name` in a child; returns its stderr if it exited 0, and
+/// panics (naming the failure) if it failed, crashed or hung.
+fn run_child(name: &str) -> String {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(SCENARIO, name)
+        .env("GODEBUG", "gccheckmark=1,clobberfree=1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(status.success(), "scenario {name} failed ({status}); stderr:\n{stderr}");
+            return stderr;
+        }
+        if t0.elapsed() > WATCHDOG {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "scenario {name} hung for {} s (a collector deadlock); stderr:\n{}",
+                WATCHDOG.as_secs(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Declares a test that runs `body` in a child process.
+macro_rules! scenario {
+    ($(#[$m:meta])* fn $name:ident() $body:block) => {
+        $(#[$m])*
+        #[test]
+        fn $name() {
+            if in_child(stringify!($name)) {
+                $body
+                return;
+            }
+            run_child(stringify!($name));
+        }
+    };
+}
+
+/// Pointer-free objects with drop glue, of several slot sizes: they reuse
+/// any slot a bug frees, and count their drops.
+static CHURN_DROPS: AtomicUsize = AtomicUsize::new(0);
+#[derive(Trace)]
+#[trace(no_pointers)]
+struct Churn<const N: usize>([u64; N]);
+impl<const N: usize> Drop for Churn<N> {
+    fn drop(&mut self) {
+        CHURN_DROPS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Fills freed slots of the small classes with new objects.
+fn churn() {
+    for i in 0..20_000u64 {
+        drop(Gc::new(Churn([i; 1])));
+        drop(Gc::new(Churn([i; 2])));
+        drop(Gc::new(Churn([i; 3])));
+        drop(Gc::from_vec(vec![i; (i % 5) as usize]));
+    }
+}
+
+static ZST_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+macro_rules! zst {
+    ($name:ident, $align:literal) => {
+        #[derive(Trace)]
+        #[trace(no_pointers)]
+        #[repr(align($align))]
+        struct $name;
+        impl Drop for $name {
+            fn drop(&mut self) {
+                ZST_DROPS.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    };
+}
+zst!(Z1, 1);
+zst!(Z8, 8);
+zst!(Z16, 16);
+zst!(Z64, 64);
+zst!(Z4096, 4096);
+
+#[derive(Trace)]
+#[trace(no_pointers)]
+#[repr(align(4096))]
+struct Page(u8);
+
+fn assert_aligned<T: ?Sized + tricolor_gc::GcPointee>(g: &Gc<T>, align: usize) {
+    let p = Gc::as_ptr(g) as *const u8 as usize;
+    assert_eq!(p % align, 0, "object at {p:#x} is not aligned to {align}");
+}
+
+scenario! {
+    /// Row 41: empty slices, empty strings and zero-sized objects keep
+    /// their own slot: the object address lies inside it, so the marker
+    /// marks it (not the neighbour) and nothing frees it while rooted.
+    fn empty_and_zero_sized_objects_survive_while_rooted() {
+        let empty: Gc<[u64]> = Gc::from_vec(vec![]);
+        let s: Gc<str> = Gc::from("");
+        let zs: Vec<Gc<Z1>> = (0..1001).map(|_| Gc::new(Z1)).collect();
+        let z8: Vec<Gc<Z8>> = (0..300).map(|_| Gc::new(Z8)).collect();
+        let z16: Vec<Gc<Z16>> = (0..300).map(|_| Gc::new(Z16)).collect();
+        let z64: Vec<Gc<Z64>> = (0..100).map(|_| Gc::new(Z64)).collect();
+        let z4096: Vec<Gc<Z4096>> = (0..10).map(|_| Gc::new(Z4096)).collect();
+        let pages: Vec<Gc<Page>> = (0..10).map(|i| Gc::new(Page(i))).collect();
+        let empty_pages: Gc<[Page]> = Gc::from_vec(vec![]);
+        for g in &z16 {
+            assert_aligned(g, 16);
+        }
+        for g in &z64 {
+            assert_aligned(g, 64);
+        }
+        for g in &z4096 {
+            assert_aligned(g, 4096);
+        }
+        for g in &pages {
+            assert_aligned(g, 4096);
+        }
+        assert_aligned(&empty_pages, 4096);
+        for _ in 0..3 {
+            collect();
+            churn();
+        }
+        collect();
+        assert_eq!(ZST_DROPS.load(Ordering::Relaxed), 0, "a rooted zero-sized object was dropped");
+        assert_eq!(empty.len(), 0, "the empty slice's length word was overwritten");
+        assert_eq!(s.len(), 0, "the empty string's length word was overwritten");
+        assert_eq!(&*s, "");
+        assert_eq!(empty_pages.len(), 0);
+        for (i, p) in pages.iter().enumerate() {
+            assert_eq!(p.0 as usize, i);
+        }
+        let n = zs.len() + z8.len() + z16.len() + z64.len() + z4096.len();
+        drop((zs, z8, z16, z64, z4096));
+        collect();
+        assert_eq!(ZST_DROPS.load(Ordering::Relaxed), n, "each zero-sized object is dropped once, after death");
+    }
+}
+
+scenario! {
+    /// Row 41, generated: objects of every payload size near the class
+    /// edges and at the end of a span keep their contents while rooted.
+    fn every_slice_length_keeps_its_contents() {
+        let keep: Vec<Gc<[u8]>> = (0..600usize).map(|n| Gc::from_vec(vec![(n % 251) as u8; n])).collect();
+        let strs: Vec<Gc<str>> = (0..100usize).map(|n| Gc::from("x".repeat(n))).collect();
+        for _ in 0..2 {
+            collect();
+            churn();
+        }
+        collect();
+        for (n, g) in keep.iter().enumerate() {
+            assert_eq!(g.len(), n);
+            assert!(g.iter().all(|&b| b == (n % 251) as u8), "slice of {n} bytes corrupted");
+        }
+        for (n, s) in strs.iter().enumerate() {
+            assert_eq!(s.len(), n);
+        }
+    }
+}
+
+scenario! {
+    /// Row 42: a capacity whose byte size overflows panics with Vec's
+    /// message before any critical section, and the heap stays intact.
+    fn huge_capacity_panics_and_loses_nothing() {
+        let keep = Gc::new(7u64);
+        for cap in [usize::MAX, usize::MAX / 8 + 1, usize::MAX / 2, isize::MAX as usize / 8 + 1] {
+            let r = std::panic::catch_unwind(|| GcVec::<u64>::with_capacity(cap));
+            let err = r.err().unwrap_or_else(|| panic!("with_capacity({cap}) did not panic"));
+            let msg = err.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| err.downcast_ref::<String>().cloned());
+            assert_eq!(msg.as_deref(), Some("capacity overflow"), "with_capacity({cap})");
+        }
+        let v: GcVec<u64> = GcVec::new();
+        for i in 0..1000 {
+            v.push(&Gc::new(i));
+        }
+        collect();
+        churn();
+        collect();
+        assert_eq!(*keep, 7);
+        assert_eq!(v.iter().map(|g| *g).sum::<u64>(), 999 * 1000 / 2);
+    }
+}
+
+scenario! {
+    /// Row 43: `get` at the length a concurrent `push` is growing past
+    /// returns None or the element, never panics inside a critical section;
+    /// collections keep completing.
+    fn get_racing_a_growing_push() {
+        let v: Arc<GcVec<u64>> = Arc::new(GcVec::new());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|k| {
+                let (v, stop) = (v.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut seen = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let n = v.len();
+                        for i in [n, n + 1, n.saturating_sub(1), n + k] {
+                            if let Some(g) = v.get(i) {
+                                assert_eq!(*g, i as u64, "element {i} holds another value");
+                                seen += 1;
+                            }
+                        }
+                        if let Some(g) = v.last() {
+                            assert!((*g as usize) < v.len().max(1) + 1);
+                        }
+                    }
+                    seen
+                })
+            })
+            .collect();
+        for round in 0..40 {
+            v.clear();
+            for i in 0..(1u64 << (round % 12)) {
+                v.push(&Gc::new(i));
+            }
+            if round % 8 == 0 {
+                collect();
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        for r in readers {
+            r.join().expect("a reader panicked");
+        }
+        collect();
+    }
+}
+
+static REENTRANT_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Trace)]
+#[trace(no_pointers)]
+struct CollectsInDrop(u64);
+impl Drop for CollectsInDrop {
+    fn drop(&mut self) {
+        if self.0 % 16 == 0 {
+            collect();
+        }
+        // Drop may use any API: allocate, read, collect.
+        let g = Gc::new(self.0);
+        assert_eq!(*g, self.0);
+        REENTRANT_DROPS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+scenario! {
+    /// Row 44: a `Drop` of a pointer-free type calls `collect()` and
+    /// allocates; it runs on the collector's drop thread, never inside an
+    /// allocation or while a cycle is starting.
+    fn drop_that_collects_and_allocates() {
+        for i in 0..64 {
+            drop(Gc::new(CollectsInDrop(i)));
+        }
+        collect();
+        assert_eq!(REENTRANT_DROPS.load(Ordering::Relaxed), 64);
+        for i in 0..20_000 {
+            drop(Gc::new(CollectsInDrop(i * 16 + 1)));
+        }
+        collect();
+        assert_eq!(REENTRANT_DROPS.load(Ordering::Relaxed), 20_064);
+    }
+}
+
+static LOCK: parking_lot::Mutex<u64> = parking_lot::Mutex::new(0);
+
+#[derive(Trace)]
+#[trace(no_pointers)]
+struct LocksInDrop(#[allow(dead_code)] [u64; 2]);
+impl Drop for LocksInDrop {
+    fn drop(&mut self) {
+        *LOCK.lock() += 1;
+    }
+}
+
+scenario! {
+    /// Row 44: a `Drop` that takes a lock the allocating thread holds
+    /// waits for it on the drop thread; the allocations that trigger and
+    /// sweep cycles meanwhile never run that drop inline.
+    fn drop_that_takes_a_lock_the_allocator_holds() {
+        tricolor_gc::set_gc_percent(10);
+        let held = LOCK.lock();
+        // Enough garbage for many heap-triggered cycles and their sweeps.
+        for i in 0..300_000u64 {
+            drop(Gc::new(LocksInDrop([i, i])));
+        }
+        drop(held);
+        collect();
+        let n = *LOCK.lock();
+        assert!(n > 0, "no drop ran");
+        collect();
+        collect();
+        assert_eq!(*LOCK.lock(), 300_000, "every object dropped exactly once");
+    }
+}
+
+scenario! {
+    /// Row 45: `retain`'s closure may read the same vector (`get`, `len`,
+    /// `last`, `iter`) and gets a clear panic, not a deadlock, if it writes
+    /// to it; the vector works afterwards.
+    fn retain_closure_reenters_the_vector() {
+        let v: GcVec<u64> = (0..100u64).map(Gc::new).collect();
+        v.retain(|g| {
+            let last = v.last().map(|l| *l);
+            assert_eq!(last, Some(99));
+            assert_eq!(v.len(), 100);
+            assert!(v.get(0).is_some());
+            assert_eq!(v.iter().count(), 100);
+            **g % 2 == 0
+        });
+        assert_eq!(v.len(), 50);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            v.retain(|_| {
+                v.push(&Gc::new(1));
+                true
+            })
+        }));
+        let err = r.expect_err("push from inside retain's closure must panic");
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains("retain"), "unclear message: {msg:?}");
+        for write in 0..5 {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                v.retain(|_| {
+                    match write {
+                        0 => drop(v.pop()),
+                        1 => v.truncate(0),
+                        2 => v.clear(),
+                        3 => drop(v.set(0, &Gc::new(5))),
+                        _ => v.retain(|_| true),
+                    }
+                    true
+                })
+            }));
+            assert!(r.is_err(), "write {write} from inside retain's closure must panic");
+        }
+        assert_eq!(v.len(), 50, "a refused write changed nothing");
+        v.push(&Gc::new(1000));
+        assert_eq!(v.len(), 51);
+        assert_eq!(v.last().map(|g| *g), Some(1000));
+        collect();
+        assert_eq!(v.iter().map(|g| *g).filter(|x| x % 2 == 0).count(), 51);
+    }
+}
+
+scenario! {
+    /// Rows 43 and 46: after a panic anywhere a safe caller can provoke,
+    /// collections keep completing (no critical section is left held), on
+    /// the thread that panicked and on others, and a thread that exits
+    /// after a panic hands its state over.
+    fn panics_leave_no_section_held() {
+        let v: GcVec<u64> = GcVec::new();
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| GcVec::<u64>::with_capacity(usize::MAX)));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            v.retain(|_| true);
+            tricolor_gc::pin(|_| v.push(&Gc::new(1)));
+        }));
+        let _ = std::panic::catch_unwind(|| tricolor_gc::pin(|_| collect()));
+        let t = std::thread::spawn(|| {
+            let _keep = Gc::new(3u64);
+            tricolor_gc::pin(|_| panic!("user panic inside a pin"));
+        });
+        assert!(t.join().is_err());
+        let b = Arc::new(Barrier::new(2));
+        let b2 = b.clone();
+        let t = std::thread::spawn(move || {
+            b2.wait();
+            for _ in 0..3 {
+                collect();
+            }
+        });
+        b.wait();
+        collect();
+        t.join().unwrap();
+    }
+}
