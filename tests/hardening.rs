@@ -264,7 +264,7 @@ static REENTRANT_DROPS: AtomicUsize = AtomicUsize::new(0);
 struct CollectsInDrop(u64);
 impl Drop for CollectsInDrop {
     fn drop(&mut self) {
-        if self.0 % 16 == 0 {
+        if self.0 % 64 == 0 {
             collect();
         }
         // Drop may use any API: allocate, read, collect.
@@ -280,15 +280,19 @@ scenario! {
     /// allocation or while a cycle is starting.
     fn drop_that_collects_and_allocates() {
         for i in 0..64 {
-            drop(Gc::new(CollectsInDrop(i)));
+            drop(Gc::new(CollectsInDrop(i * 64)));
         }
         collect();
         assert_eq!(REENTRANT_DROPS.load(Ordering::Relaxed), 64);
-        for i in 0..20_000 {
-            drop(Gc::new(CollectsInDrop(i * 16 + 1)));
+        // Heap-triggered cycles: the thread that starts one sweeps what the
+        // last one left (Go's sweepone loop in gcStart) and meets these
+        // objects there, while its cycle is starting.
+        tricolor_gc::set_gc_percent(10);
+        for i in 0..100_000 {
+            drop(Gc::new(CollectsInDrop(i)));
         }
         collect();
-        assert_eq!(REENTRANT_DROPS.load(Ordering::Relaxed), 20_064);
+        assert_eq!(REENTRANT_DROPS.load(Ordering::Relaxed), 100_064);
     }
 }
 

@@ -616,3 +616,30 @@ pub(crate) fn pin_exit(m: &'static Mutator) {
 pub(crate) fn pin_depth(m: &Mutator) -> u32 {
     m.pin_depth.get()
 }
+
+#[cfg(test)]
+mod tests {
+    /// Row 46: a body that unwinds inside a section aborts the process with
+    /// the operation's name, instead of leaving the section held for every
+    /// later stop to wait on (run in a child process: this test binary).
+    #[test]
+    fn a_panic_inside_a_section_aborts_naming_it() {
+        const CHILD: &str = "TRICOLOR_SECTION_PANIC_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let _ = std::panic::catch_unwind(|| super::with_critical(|_| panic!("a bug inside a section")));
+            // Not reached: the unwind aborts.
+            std::process::exit(0);
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["mutator::tests::a_panic_inside_a_section_aborts_naming_it", "--exact", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), None, "the child exited instead of aborting; stderr:\n{stderr}");
+        assert!(
+            stderr.contains("panic inside a GC critical section (gc_core::mutator::tests::"),
+            "missing the message naming the section: {stderr}"
+        );
+    }
+}
