@@ -14,8 +14,8 @@
 //!   and sweeping of the garbage they make, as the `Box` figures include
 //!   `free`.
 //! * `write_barrier`: `Member::set` with the barrier off (`Phase::Off`) and on
-//!   (`Phase::Mark`, set through `gc_core::mark::set_phase`, which benches
-//!   reach because `gc-core` is a normal dependency of the root package),
+//!   (`Phase::Mark`, set through `gc_core::bench_internals::set_phase`, an
+//!   `unsafe fn` behind gc-core's test-only `bench-internals` feature),
 //!   against a plain atomic pointer store.
 //! * `roots`: root register + unregister (`Gc::clone` + drop), `Member::get`
 //!   + drop, against `Arc::clone` + drop (two atomic read-modify-writes).
@@ -102,7 +102,7 @@ fn alloc(c: &mut Criterion) {
 }
 
 fn write_barrier(c: &mut Criterion) {
-    use gc_core::mark::{barrier_enabled, set_phase, Phase};
+    use gc_core::bench_internals::{barrier_enabled, set_phase, Phase};
 
     let mut g = c.benchmark_group("write_barrier");
     // `target` has no pointer fields, and `holder.left` only ever points to
@@ -115,10 +115,14 @@ fn write_barrier(c: &mut Criterion) {
     g.bench_function("Member::set, barrier on (Phase::Mark) [2 buffer entries/store, flush every 256]", |b| {
         // No `Gc::new` runs while the phase is forced, so no cycle can start
         // and find it set; criterion's own allocations use the Rust heap.
-        set_phase(Phase::Mark);
+        // SAFETY: no collection runs while the phase is forced (no
+        // allocation, no `collect()`), and `Phase::Off` is restored before
+        // the next one can start.
+        unsafe { set_phase(Phase::Mark) };
         assert!(barrier_enabled());
         b.iter(|| holder.left.set(black_box(&target)));
-        set_phase(Phase::Off);
+        // SAFETY: as above.
+        unsafe { set_phase(Phase::Off) };
     });
     assert!(!barrier_enabled(), "Phase::Off restored");
     let word = AtomicUsize::new(0);

@@ -21,24 +21,31 @@
 
 extern crate self as tricolor_gc;
 
-pub mod alloc;
-pub mod cycle;
+// Internals are crate-private: what a safe caller of this crate reaches is
+// the API below, and it is sound (docs/pointer-model.md row 47).
+mod alloc;
+mod cycle;
 pub mod env;
 mod fence;
 mod finalizer;
 mod gc;
-pub mod heap;
-pub mod mark;
+mod heap;
+mod mark;
 mod member;
-pub mod mutator;
-pub mod pacer;
+mod mutator;
+mod pacer;
 mod pin;
-pub mod roots;
+mod roots;
 mod specials;
-pub mod stats;
-pub mod sweep;
+mod stats;
+mod sweep;
+#[cfg(loom)]
 pub mod sync;
+#[cfg(not(loom))]
+mod sync;
 pub mod trace;
+#[cfg(feature = "bench-internals")]
+pub mod bench_internals;
 mod vec;
 mod weak;
 

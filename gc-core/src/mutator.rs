@@ -528,12 +528,6 @@ pub fn retire_check() {
     }
 }
 
-/// True while a stop is requested or in force.
-#[inline]
-pub fn stop_pending() -> bool {
-    STOP.load(Ordering::Relaxed)
-}
-
 /// Go's preemption point for code that never allocates: if a stop is
 /// pending, waits for it to end.
 pub fn safepoint() {

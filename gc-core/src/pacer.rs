@@ -91,13 +91,6 @@ fn init() {
     }
 }
 
-/// GOGC as a number, `None` when off.
-pub fn gc_percent() -> Option<u32> {
-    init();
-    let p = GC_PERCENT.load(Ordering::Acquire);
-    (p >= 0).then_some(p as u32)
-}
-
 /// Go's `debug.SetGCPercent`: sets GOGC (a negative value turns collection
 /// off) and returns the previous setting (-1 for off).
 pub fn set_gc_percent(percent: i32) -> i32 {
@@ -122,12 +115,6 @@ pub fn set_memory_limit(limit: i64) -> i64 {
         commit();
     }
     old.min(i64::MAX as u64) as i64
-}
-
-/// The memory limit in bytes.
-pub fn memory_limit() -> u64 {
-    init();
-    MEMORY_LIMIT.load(Ordering::Acquire)
 }
 
 /// Computes the heap goal for `marked` live bytes.

@@ -33,8 +33,6 @@ const INDEX_ENTRIES: usize = 1 << (ADDR_BITS - ARENA_SHIFT);
 
 /// Per-arena metadata (Go: `heapArena`).
 pub struct ArenaMeta {
-    /// First byte of the arena.
-    pub base: usize,
     /// Page → owning span; null for free pages.
     pub spans: Box<[AtomicPtr<Span>]>,
 }
@@ -119,7 +117,6 @@ pub fn reserve_arenas(n: usize) -> Result<usize, String> {
     for i in 0..n {
         let a = base + i * ARENA_BYTES;
         let meta = Box::new(ArenaMeta {
-            base: a,
             spans: (0..PAGES_PER_ARENA).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
         });
         let e = entry(a).ok_or_else(|| format!("arena at {a:#x} is beyond the 48-bit address space"))?;

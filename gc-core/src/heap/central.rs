@@ -12,7 +12,6 @@
 //!   (`sg + 3`) or a sweeper owns it (`sg - 1`);
 //! * partial lists hold only spans with a free slot as of their last sweep.
 
-use super::size_class::SpanClass;
 use super::span::Span;
 use parking_lot::Mutex;
 
@@ -40,9 +39,8 @@ pub(crate) struct Lists {
 }
 
 /// One span class's lists (Go: `mcentral`).
+#[derive(Default)]
 pub struct Central {
-    /// The class.
-    pub class: SpanClass,
     lists: Mutex<Lists>,
 }
 
@@ -56,11 +54,6 @@ fn unswept(sg: u32) -> usize {
 }
 
 impl Central {
-    /// Empty lists for `class`.
-    pub fn new(class: SpanClass) -> Central {
-        Central { class, lists: Mutex::new(Lists::default()) }
-    }
-
     /// Pops a swept span with free slots.
     pub fn pop_partial_swept(&self, sg: u32) -> Option<SpanPtr> {
         self.lists.lock().partial[swept(sg)].pop()

@@ -102,7 +102,7 @@ fn sweeper() -> Option<&'static dyn Sweeper> {
 pub fn heap() -> &'static Heap {
     HEAP.get_or_init(|| Heap {
         pages: Mutex::new(PageHeap::default()),
-        central: (0..NUM_SPAN_CLASSES).map(|i| Central::new(SpanClass(i as u8))).collect(),
+        central: (0..NUM_SPAN_CLASSES).map(|_| Central::default()).collect(),
         sweepgen: AtomicU32::new(4),
         heap_live: AtomicIsize::new(0),
         frees: AtomicU64::new(0),

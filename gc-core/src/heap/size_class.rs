@@ -33,8 +33,6 @@ const _: () = assert!(NUM_SPAN_CLASSES < u8::MAX as usize, "span classes must fi
 pub const PAGE_SHIFT: usize = 13;
 /// 8 KiB.
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
-/// Most objects a span can hold (class 1: 8 B × 1024).
-pub const MAX_OBJS_PER_SPAN: usize = 1024;
 
 /// `(bytes, pages)` per class; index 0 is the large-object class.
 pub const CLASSES: [(u32, u8); NUM_SIZE_CLASSES] = [
@@ -246,7 +244,7 @@ mod tests {
             }
             let span = CLASSES[c].1 as usize * PAGE_SIZE;
             assert!(span / size as usize >= 1);
-            assert!(span / size as usize <= MAX_OBJS_PER_SPAN);
+            assert!(span / size as usize <= 1024, "at most 1024 objects per span (class 1: 8 B x 1024)");
         }
     }
 

@@ -367,17 +367,6 @@ impl Span {
         *self.has_specials.get_mut() = false;
     }
 
-    /// True if slot `i` is allocated: below `freeindex` or alloc bit set.
-    ///
-    /// # Safety
-    /// The caller owns the span, or the world is stopped.
-    #[inline]
-    pub unsafe fn is_allocated(&self, i: usize) -> bool {
-        // SAFETY: per the contract.
-        let fi = unsafe { (*self.alloc.get()).freeindex };
-        i < fi || self.alloc_bits.get(i)
-    }
-
     /// Bitmask of slots in word `w` that are below `freeindex`.
     ///
     /// # Safety

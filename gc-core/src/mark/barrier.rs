@@ -134,16 +134,6 @@ impl WbBuf {
             self.flush_to_global();
         }
     }
-
-    /// Number of buffered entries.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True if nothing is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 /// The write barrier for storing `new` over `old` in a heap slot. `buf` is
