@@ -11,6 +11,9 @@
 #![deny(warnings)]
 #![allow(dead_code)]
 
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -291,6 +294,33 @@ struct CratePath {
 #[trace(crate = ::tricolor_gc)]
 struct CratePathBare(Member<Leaf>, u32);
 
+/// A `crate` path through a re-export: its `NoGcPointers` is the real one, so
+/// the derive's identity check passes for `skip` and `no_pointers`.
+mod facade {
+    pub use tricolor_gc::*;
+}
+
+#[derive(Trace)]
+#[trace(crate = "facade")]
+struct CrateReexport {
+    m: Member<Leaf>,
+    #[trace(skip)]
+    n: u64,
+}
+
+#[derive(Trace)]
+#[trace(crate = "crate::facade", no_pointers)]
+struct CrateReexportPlain<T> {
+    t: T,
+}
+
+/// Maps over the hashers that are `NoGcPointers`.
+#[derive(Trace)]
+struct Maps {
+    by_key: HashMap<u32, Member<Leaf>>,
+    set: HashSet<u64, BuildHasherDefault<DefaultHasher>>,
+}
+
 /// Wraps a non-derived generic container of pointers.
 #[derive(Trace)]
 struct Wrapper<T> {
@@ -338,6 +368,9 @@ struct Wrapper<T> {
 #[case::params_zero(facts(&Params::<'static, u64, 0> { ms: [], t: 0, _life: PhantomData }), exact(0, 0))]
 #[case::crate_path(facts(&CratePath { m: m() }), exact(0b1, 1))]
 #[case::crate_path_bare(facts(&CratePathBare(m(), 0)), exact(0b1, 1))]
+#[case::crate_reexport(facts(&CrateReexport { m: m(), n: 0 }), exact(0b1, 1))]
+#[case::crate_reexport_plain(facts(&CrateReexportPlain { t: 1u8 }), exact(0, 0))]
+#[case::maps(facts(&Maps { by_key: HashMap::from([(1, m()), (2, m())]), set: HashSet::default() }), opaque(false, 2))]
 #[case::wrapper(facts(&Wrapper { items: vec![m(), m(), m()] }), opaque(false, 3))]
 #[case::wrapper_plain(facts(&Wrapper { items: vec![1u64] }), exact(0, 0))]
 fn derived_facts(#[case] actual: Facts, #[case] expected: Facts) {

@@ -145,6 +145,8 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let tracer = Ident::new("__tricolor_gc_tracer", Span::mixed_site());
     let (trace_body, tracer_used) =
         if attrs.no_pointers.is_some() { (TokenStream::new(), false) } else { trace_body(krate, &shape, &tracer) };
+    let uses_no_gc = attrs.no_pointers.is_some() || shape.fields().any(|f| f.skip.is_some());
+    let no_gc_identity = if uses_no_gc { no_gc_identity(krate) } else { TokenStream::new() };
     let tracer_pat = if tracer_used { tracer.to_token_stream() } else { quote!(_) };
 
     // `no_pointers` types may implement `Drop`, so they keep the trait's
@@ -192,6 +194,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         unsafe impl #impl_generics #krate::Trace for #ident #ty_generics #where_clause {
             #[inline]
             fn trace(&self, #tracer_pat: &mut #krate::Tracer<'_>) {
+                #no_gc_identity
                 #trace_body
             }
         }
@@ -207,6 +210,26 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
         #checks
     })
+}
+
+/// Proves that `#krate::NoGcPointers`, against which every `NoGcPointers`
+/// check and impl of this derive is written, is the trait gc-core's `Trace`
+/// names, rather than a look-alike (or `Send`) at a user-chosen `crate` path
+/// (pointer-model rows 51 and 52).
+///
+/// It sits in the `Trace` impl and goes through the trait being implemented,
+/// `<Self as #krate::Trace>`: if that is gc-core's `Trace`, its hidden method
+/// takes `&dyn gc_core::NoGcPointers`, and the coercion below compiles only
+/// if `#krate::NoGcPointers` is that same trait (distinct `dyn` types never
+/// coerce inside a function pointer type). If `#krate::Trace` is not
+/// gc-core's, neither impl is of any use to the collector: gc-core's
+/// `TraceLayout`, which `Gc` requires, has gc-core's `Trace` as a supertrait.
+/// Taking a function item's address emits no code.
+fn no_gc_identity(krate: &syn::Path) -> TokenStream {
+    quote_spanned! {krate.span()=>
+        let _: fn(&Self, &dyn #krate::NoGcPointers) =
+            <Self as #krate::Trace>::__derive_no_gc_pointers_is;
+    }
 }
 
 /// The definition-time `NoGcPointers` assertions (see [`NoGcCheck`]), in a

@@ -46,6 +46,16 @@
 //!   and `NEEDS_DROP` keeps the trait's default, `needs_drop::<Self>()`;
 //! * `Drop` is allowed (there is no GC pointer for a destructor to misuse).
 //!
+//! For every type, when the derive relies on `NoGcPointers` (a `skip` field,
+//! or `no_pointers`): the `Trace` impl coerces
+//! `<Self as krate::Trace>::__derive_no_gc_pointers_is` to
+//! `fn(&Self, &dyn krate::NoGcPointers)`, which compiles only if the
+//! `NoGcPointers` at the `crate` path is the one gc-core's `Trace` names. The
+//! path is the user's choice, so without this a module re-exporting the real
+//! `Trace` beside a look-alike `NoGcPointers` (or `Send`) would pass every
+//! check above; a look-alike `Trace` yields impls the collector cannot use
+//! (gc-core's `TraceLayout` requires gc-core's `Trace`).
+//!
 //! Unions are rejected. Generated code names the facade by absolute path
 //! (`::tricolor_gc`, or the `#[trace(crate = "...")]` override), calls
 //! trait methods in fully qualified form, uses mixed-site identifiers for its
@@ -70,7 +80,9 @@ use proc_macro::TokenStream;
 ///   (checked field by field); it is allocated in noscan spans, never traced,
 ///   and may implement `Drop`.
 /// * `#[trace(crate = "path")]` on the type: where to find the facade
-///   (default `::tricolor_gc`; gc-core's own tests use `"crate"`).
+///   (default `::tricolor_gc`), for a renamed dependency or a re-export. Its
+///   `NoGcPointers` must be tricolor-gc's own (checked: a look-alike trait is
+///   a type mismatch at the path).
 ///
 /// # Example
 ///

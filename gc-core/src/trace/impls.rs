@@ -6,6 +6,11 @@
 //! mutability (`Mutex`, `RwLock`, atomics, `AtomicCell`, `OnceLock`) is
 //! traceable only over `NoGcPointers` contents, because a pointer written
 //! through a lock would bypass the write barrier.
+//!
+//! Every type parameter of every impl here is bounded, including parameters
+//! that are not the contents, such as a map's hasher `S` (`NoGcPointers`):
+//! an unbounded parameter that is stored in the value could hide a `Member`
+//! or a `Gc`. The one exception is `PhantomData<T>`, which stores no `T`.
 
 use super::{NoGcPointers, PointerMap, Trace, TraceLayout, Tracer};
 use core::mem::{offset_of, size_of};
@@ -206,8 +211,13 @@ unsafe impl<T: TraceLayout, const N: usize> TraceLayout for [T; N] {
 // SAFETY: holds only `T`s.
 unsafe impl<T: NoGcPointers, const N: usize> NoGcPointers for [T; N] {}
 
-// SAFETY: visits every key and value.
-unsafe impl<K: Trace, V: Trace, S> Trace for std::collections::HashMap<K, V, S> {
+// Hash maps and sets own their `BuildHasher` (`S`) as well as their entries,
+// and a hasher is arbitrary user data: it must be `NoGcPointers`, or a
+// `Member` in it would go untraced and a `Gc` in it would be a root inside
+// the heap (pointer-model row 50).
+
+// SAFETY: visits every key and value; the hasher holds no pointers.
+unsafe impl<K: Trace, V: Trace, S: NoGcPointers> Trace for std::collections::HashMap<K, V, S> {
     fn trace(&self, tracer: &mut Tracer<'_>) {
         for (k, v) in self {
             k.trace(tracer);
@@ -215,30 +225,35 @@ unsafe impl<K: Trace, V: Trace, S> Trace for std::collections::HashMap<K, V, S> 
         }
     }
 }
-// SAFETY: entries are out of line.
-unsafe impl<K: TraceLayout, V: TraceLayout, S> TraceLayout for std::collections::HashMap<K, V, S> {
+// SAFETY: entries are out of line, and the hasher (inline) holds no pointers.
+unsafe impl<K: TraceLayout, V: TraceLayout, S: NoGcPointers> TraceLayout for std::collections::HashMap<K, V, S> {
     const NO_POINTERS: bool = K::NO_POINTERS && V::NO_POINTERS;
     const POINTER_MAP: PointerMap = PointerMap::opaque_unless(K::NO_POINTERS && V::NO_POINTERS);
 }
 // SAFETY: holds only keys, values and the hasher state, none with pointers.
 unsafe impl<K: NoGcPointers, V: NoGcPointers, S: NoGcPointers> NoGcPointers for std::collections::HashMap<K, V, S> {}
-unsafe impl NoGcPointers for std::collections::hash_map::RandomState {}
 
-// SAFETY: visits every element.
-unsafe impl<T: Trace, S> Trace for std::collections::HashSet<T, S> {
+// SAFETY: visits every element; the hasher holds no pointers.
+unsafe impl<T: Trace, S: NoGcPointers> Trace for std::collections::HashSet<T, S> {
     fn trace(&self, tracer: &mut Tracer<'_>) {
         for v in self {
             v.trace(tracer);
         }
     }
 }
-// SAFETY: entries are out of line.
-unsafe impl<T: TraceLayout, S> TraceLayout for std::collections::HashSet<T, S> {
+// SAFETY: entries are out of line, and the hasher (inline) holds no pointers.
+unsafe impl<T: TraceLayout, S: NoGcPointers> TraceLayout for std::collections::HashSet<T, S> {
     const NO_POINTERS: bool = T::NO_POINTERS;
     const POINTER_MAP: PointerMap = PointerMap::opaque_unless(T::NO_POINTERS);
 }
 // SAFETY: holds only `T`s and the hasher state.
 unsafe impl<T: NoGcPointers, S: NoGcPointers> NoGcPointers for std::collections::HashSet<T, S> {}
+
+// SAFETY: std's default hasher state is two `u64` keys.
+unsafe impl NoGcPointers for std::collections::hash_map::RandomState {}
+// SAFETY: holds only a `PhantomData<fn() -> H>`: no value of `H`, whatever `H`
+// is (it builds a fresh `H::default()` for every hash).
+unsafe impl<H> NoGcPointers for core::hash::BuildHasherDefault<H> {}
 
 // SAFETY: visits every key and value.
 unsafe impl<K: Trace, V: Trace> Trace for std::collections::BTreeMap<K, V> {
@@ -298,6 +313,10 @@ unsafe impl<T: NoGcPointers> TraceLayout for crossbeam_utils::atomic::AtomicCell
 }
 // SAFETY: the contents hold no pointers.
 unsafe impl<T: NoGcPointers> NoGcPointers for crossbeam_utils::atomic::AtomicCell<T> {}
+
+// `PhantomData<T>` is the one impl whose parameter is unbounded: it is
+// zero-sized and never holds a `T`, so `PhantomData<Member<T>>` or
+// `PhantomData<Gc<T>>` hides nothing.
 
 // SAFETY: `PhantomData` holds nothing.
 unsafe impl<T: ?Sized> Trace for core::marker::PhantomData<T> {

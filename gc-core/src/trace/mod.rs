@@ -53,6 +53,19 @@ pub use tracer::Tracer;
 pub unsafe trait Trace {
     /// Hands every GC pointer slot inside `self` to `tracer`.
     fn trace(&self, tracer: &mut Tracer<'_>);
+
+    /// Not part of the API: do not call or override it.
+    ///
+    /// `#[derive(Trace)]` checks `#[trace(skip)]` and `#[trace(no_pointers)]`
+    /// fields against the `NoGcPointers` found at its `crate` path, which the
+    /// user chooses. In the `Trace` impl it generates, it coerces
+    /// `<Self as krate::Trace>::__derive_no_gc_pointers_is` to
+    /// `fn(&Self, &dyn krate::NoGcPointers)`: that compiles only if the path's
+    /// `NoGcPointers` is the one named here by the trait being implemented, so
+    /// a look-alike trait cannot stand in for it in a real `Trace` impl.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __derive_no_gc_pointers_is(&self, _: &dyn NoGcPointers) {}
 }
 
 /// The static layout facts the collector uses to scan a type without calling
@@ -82,10 +95,19 @@ pub unsafe trait TraceLayout: Trace {
 /// marked `#[trace(skip)]`. Derive it on your own types with
 /// `#[derive(Trace)] #[trace(no_pointers)]`, which checks every field.
 ///
+/// The trait is `unsafe` to implement by hand, and `#[derive(Trace)]` only
+/// implements it after checking every field, so safe code cannot make a type
+/// with GC pointers `NoGcPointers`.
+///
 /// # Safety
 ///
-/// The type must not contain a `Member`, `GcVec` or `Weak`, directly or
-/// through any owned indirection.
+/// No value of the type may contain a `Gc`, `Member`, `GcVec` or `Weak` (or
+/// anything else that refers to a GC object), inline or through any owned
+/// indirection (a `Box`, a collection's buffer, a hasher's state, ...), and
+/// the type must give safe code no way to store one in it. The collector
+/// never scans such a value: a `Member` in it would not keep its target
+/// alive, a `Gc` in it would be a root inside the heap, and a lock over it
+/// would let a pointer be written without the write barrier.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` may hold GC pointers (it does not implement `NoGcPointers`)",
     note = "locks, atomics and `#[trace(skip)]` fields may only hold pointer-free data; use `Member<T>` fields in the object itself"
