@@ -173,11 +173,25 @@ impl Table {
     }
 }
 
+/// Cycles that must complete while the mutators run, and `num_gc` when
+/// they started: a worker that has done its ops keeps going (up to 50 times
+/// as many) until that many heap-triggered cycles ran beside it, so the
+/// test tests concurrent marking however fast or loaded the machine is.
+const MIN_CYCLES: u64 = 5;
+static GC0: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn enough_cycles() -> bool {
+    tricolor_gc::mem_stats().num_gc - GC0.load(Ordering::Relaxed) >= MIN_CYCLES
+}
+
 fn worker(t: &Table, seed: u64, ops: usize, tx: mpsc::Sender<Gc<Node>>, rx: mpsc::Receiver<Gc<Node>>) {
     let mut rng = Rng(seed | 1);
     let mut held: Vec<Gc<Node>> = Vec::new();
     let mut weaks: Vec<(u64, Weak<Node>)> = Vec::new();
-    for _ in 0..ops {
+    for op in 0..ops * 50 {
+        if op >= ops && op % 1024 == 0 && enough_cycles() {
+            break;
+        }
         match rng.below(100) {
             // Allocate, linked to what two slots hold; publish in a slot.
             0..=24 => {
@@ -277,6 +291,7 @@ fn mutators_rewire_a_shared_graph_while_cycles_mark() {
     });
     eprintln!("concurrent_mark: seed {seed} (TRICOLOR_CONC_SEED), {ops} ops x {THREADS} threads");
     let gc0 = tricolor_gc::mem_stats().num_gc;
+    GC0.store(gc0, Ordering::Relaxed);
     {
         let table = Arc::new(Table {
             slots: (0..SLOTS).map(|_| Member::null()).collect(),
@@ -305,6 +320,6 @@ fn mutators_rewire_a_shared_graph_while_cycles_mark() {
     let cycles = tricolor_gc::mem_stats().num_gc - gc0;
     tricolor_gc::collect();
     assert_eq!(LIVE_NODES.load(Ordering::Acquire), 0, "nodes survived with nothing holding them");
-    assert!(cycles >= 5, "only {cycles} cycles ran beside the mutators; the test did not test anything");
+    assert!(cycles >= MIN_CYCLES, "only {cycles} cycles ran beside the mutators; the test did not test anything");
     eprintln!("concurrent_mark: {cycles} cycles beside the mutators, {} nodes", NEXT_ID.load(Ordering::Relaxed) - 1);
 }

@@ -49,38 +49,32 @@
 //! `mem_stats`, `safepoint`, `blocking`, `GcVec` writers), since the stop
 //! would wait for this very thread.
 //!
-//! # The registry
 //!
-//! A lock over the list of mutators. The collector holds it for the whole
-//! stop, so a thread cannot join or leave while the world is stopped; a thread
-//! that exits flushes its cache and hands its root segments to the fallback
-//! table under the same lock. Threads that use the heap from a thread-local
-//! destructor after their own mutator is gone use the fallback mutator, one at
-//! a time.
+//! Submodules, one concern each: `handshake` (stopping and restarting the
+//! world), `registry` (the list of mutators, thread registration and exit,
+//! the fallback mutator), `stall` (the warning for a stop stuck behind a
+//! thread).
+
+mod handshake;
+mod registry;
+mod stall;
+
+pub(crate) use handshake::{stop_the_world, StoppedWorld};
+pub(crate) use registry::{current_ptr, lock_registry};
+use registry::{current_or_register, with_fallback, EXITED};
 
 use crate::fence;
 use crate::heap::cache::MCache;
-use crate::heap::heap;
 use crate::mark::barrier::WbBuf;
 use crate::roots::RootTable;
 use core::cell::{Cell, UnsafeCell};
-use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use parking_lot::{Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use handshake::{wait_while, PIN_STOP, STOP};
 
 const OUTSIDE: u32 = 0;
 const INSIDE: u32 = 1;
 /// Inside a pin's section (which may last long).
 const PINNED: u32 = 2;
-
-/// The stop flag (Go: `sched.gcwaiting`).
-static STOP: AtomicBool = AtomicBool::new(false);
-/// Set while a stop waits for pins to end, then through the stop: pins may
-/// not begin, short sections may.
-static PIN_STOP: AtomicBool = AtomicBool::new(false);
-static RESUME_LOCK: Mutex<()> = Mutex::new(());
-static RESUME: Condvar = Condvar::new();
 
 /// State the owner touches only inside a critical section.
 pub struct Local {
@@ -185,60 +179,6 @@ impl Mutator {
     }
 }
 
-/// Waits until `flag` (`STOP` or `PIN_STOP`) is clear.
-fn wait_while(flag: &AtomicBool) {
-    let mut g = RESUME_LOCK.lock();
-    while flag.load(Ordering::Acquire) {
-        RESUME.wait(&mut g);
-    }
-}
-
-struct MutPtr(*const Mutator);
-// SAFETY: mutators are shared by design (see `Mutator`'s Sync impl).
-unsafe impl Send for MutPtr {}
-
-/// All live mutators.
-static REGISTRY: Mutex<Vec<MutPtr>> = Mutex::new(Vec::new());
-
-/// Marker for "this thread's mutator has been torn down".
-const EXITED: *const Mutator = 1 as *const Mutator;
-
-thread_local! {
-    static CURRENT: Cell<*const Mutator> = const { Cell::new(ptr::null()) };
-    static GUARD: ExitGuard = const { ExitGuard };
-}
-
-/// The mutator for threads whose own one was torn down, used under a lock.
-static FALLBACK: std::sync::OnceLock<&'static Mutator> = std::sync::OnceLock::new();
-static FALLBACK_LOCK: Mutex<()> = Mutex::new(());
-
-fn fallback() -> &'static Mutator {
-    FALLBACK.get_or_init(|| {
-        fence::init();
-        let m: &'static Mutator = Box::leak(Box::new(Mutator::new()));
-        REGISTRY.lock().push(MutPtr(m));
-        m
-    })
-}
-
-/// The calling thread's mutator pointer: null if not yet registered,
-/// `EXITED` after teardown. Cheap: one thread-local load.
-#[inline(always)]
-pub fn current_ptr() -> *const Mutator {
-    CURRENT.try_with(|c| c.get()).unwrap_or(EXITED)
-}
-
-#[cold]
-fn register() -> *const Mutator {
-    fence::init();
-    let m: &'static Mutator = Box::leak(Box::new(Mutator::new()));
-    REGISTRY.lock().push(MutPtr(m));
-    CURRENT.with(|c| c.set(m));
-    // Touch the guard so its destructor runs at thread exit.
-    GUARD.with(|_| {});
-    m
-}
-
 /// Runs `f` inside a GC critical section of the calling thread's mutator.
 /// `f` is library code that cannot panic by construction; if it does, the
 /// process aborts naming it (module doc).
@@ -283,225 +223,6 @@ fn section_panicked(what: &str) -> ! {
          cannot be left half done"
     );
     std::process::abort()
-}
-
-/// The calling thread's mutator pointer, registering the thread on its
-/// first GC operation (`EXITED` after teardown).
-#[inline(always)]
-fn current_or_register() -> *const Mutator {
-    let p = current_ptr();
-    if p.is_null() {
-        register()
-    } else {
-        p
-    }
-}
-
-#[cold]
-fn with_fallback<R, F: FnOnce(&'static Mutator) -> R>(f: F) -> R {
-    let m = fallback();
-    let _g = FALLBACK_LOCK.lock();
-    m.enter();
-    let r = in_section::<R, F>(m, f);
-    m.exit();
-    r
-}
-
-struct ExitGuard;
-impl Drop for ExitGuard {
-    fn drop(&mut self) {
-        let p = CURRENT.with(|c| c.replace(EXITED));
-        if p.is_null() || p == EXITED {
-            return;
-        }
-        // SAFETY: our own mutator, leaked at registration.
-        let m: &'static Mutator = unsafe { &*p };
-        let fb = fallback();
-        let mut reg = REGISTRY.lock();
-        // SAFETY: holding the registry lock excludes a stop; the thread is
-        // not in a critical section; so its local state is ours.
-        let local = unsafe { m.local() };
-        // SAFETY: as above, we own the cache.
-        unsafe { local.cache.release_all(heap()) };
-        crate::stats::add_allocs(
-            core::mem::take(&mut local.cache.allocs),
-            core::mem::take(&mut local.cache.alloc_bytes),
-        );
-        local.wbuf.discard_if_off();
-        // Holding the registry lock excludes a stop, but another thread may
-        // still be inside a section reading one of these slots: hand them to
-        // the fallback mutator, whose list the next stop frees.
-        let retired = core::mem::take(&mut local.retired);
-        {
-            let _fg = FALLBACK_LOCK.lock();
-            m.roots.hand_over(&fb.roots, fb);
-            // SAFETY: the fallback's local state is guarded by FALLBACK_LOCK
-            // outside a stop, and the registry lock excludes a stop.
-            unsafe { fb.local() }.retired.extend(retired);
-        }
-        reg.retain(|x| x.0 != p);
-        drop(reg);
-        // The mutator struct itself stays leaked: other threads may still
-        // compare segment owners against its address in flight, and keeping
-        // it (a few hundred bytes per exited thread) means that address is
-        // never reused by a new mutator.
-    }
-}
-
-/// The registry, locked: no thread joins or leaves while it is held, so no
-/// root table is handed over (a concurrent root scan holds it).
-pub struct Registry {
-    reg: MutexGuard<'static, Vec<MutPtr>>,
-}
-
-impl Registry {
-    /// Every mutator, including the fallback.
-    pub fn mutators(&self) -> impl Iterator<Item = &'static Mutator> + '_ {
-        // SAFETY: registered mutators are leaked, so the references live.
-        self.reg.iter().map(|p| unsafe { &*p.0 })
-    }
-}
-
-/// Locks the registry. The caller must not stop the world while holding it.
-pub fn lock_registry() -> Registry {
-    fallback();
-    Registry { reg: REGISTRY.lock() }
-}
-
-/// The world, stopped; dropping it (or [`StoppedWorld::restart`]) restarts
-/// the world (Go: `stopTheWorldWithSema` / `startTheWorldWithSema`). It holds
-/// the registry, so no thread joins or leaves during the stop.
-pub struct StoppedWorld {
-    reg: Registry,
-    /// When the pause began: the stop flag was set after the pins ended.
-    pub started: Instant,
-    /// How long the mutators took to leave their short critical sections.
-    pub time_to_safepoint: std::time::Duration,
-    restarted: bool,
-}
-
-impl StoppedWorld {
-    /// Frees every mutator's retired root slots: no critical section is in
-    /// progress, so no reader can still be using them.
-    pub fn free_retired(&self) {
-        for m in self.mutators() {
-            // SAFETY: the world is stopped; mutators' local state is ours.
-            for s in unsafe { m.local() }.retired.drain(..) {
-                RootTable::unregister(s);
-            }
-        }
-    }
-
-    /// Every mutator, including the fallback.
-    pub fn mutators(&self) -> impl Iterator<Item = &'static Mutator> + '_ {
-        self.reg.mutators()
-    }
-
-    /// Restarts the world and returns the instant the stop ended: when the
-    /// stop flag cleared, from which a mutator entering a critical section
-    /// no longer waits. Waking the parked mutators comes after that instant
-    /// and is not part of the pause (on a busy machine the woken thread may
-    /// preempt the one that woke it).
-    pub fn restart(mut self) -> Instant {
-        self.restarted = true;
-        resume()
-    }
-}
-
-impl Drop for StoppedWorld {
-    fn drop(&mut self) {
-        if !self.restarted {
-            resume();
-        }
-    }
-}
-
-/// Clears the stop flag, returning when it cleared, then wakes the parked
-/// mutators.
-fn resume() -> Instant {
-    let _g = RESUME_LOCK.lock();
-    STOP.store(false, Ordering::Release);
-    PIN_STOP.store(false, Ordering::Release);
-    let t = Instant::now();
-    RESUME.notify_all();
-    t
-}
-
-/// Waits until no mutator's state is `busy` (spin, then yield, then sleep:
-/// a pin may last milliseconds).
-fn wait_for_states(reg: &Registry, busy: impl Fn(u32) -> bool) {
-    for m in reg.mutators() {
-        let mut spins = 0u32;
-        let mut since: Option<Instant> = None;
-        loop {
-            let state = m.state.load(Ordering::Acquire);
-            if !busy(state) {
-                break;
-            }
-            spins += 1;
-            if spins < 64 {
-                core::hint::spin_loop();
-            } else if spins < 1024 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(std::time::Duration::from_micros(20));
-                let t0 = *since.get_or_insert_with(Instant::now);
-                if t0.elapsed() >= STALL_WARNING {
-                    warn_stalled(state == PINNED);
-                }
-            }
-        }
-    }
-}
-
-/// How long a stop waits for one thread before it warns (the JVM's
-/// `-XX:+SafepointTimeout` idea, always on, once per process).
-const STALL_WARNING: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Warns, once per process, that a stop is stuck behind a thread.
-#[cold]
-fn warn_stalled(pinned: bool) {
-    static WARNED: AtomicBool = AtomicBool::new(false);
-    if WARNED.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    let (where_, why) = if pinned {
-        (
-            "inside a pin",
-            "a thread that blocks inside a pin (a lock, a channel, I/O, a sleep) holds off every collection \
-             until the pin ends, and deadlocks if what it waits for is a thread waiting for this collection",
-        )
-    } else {
-        (
-            "inside a critical section",
-            "the thread may be descheduled, or blocked in user code that runs inside a section",
-        )
-    };
-    eprintln!(
-        "tricolor-gc: warning: a stop of the world has waited {} s for a thread {where_}; {why} \
-         (docs/tuning.md, \"Pins and the collector\"); still waiting",
-        STALL_WARNING.as_secs()
-    );
-}
-
-/// Stops the world: waits until every pin has ended, then until every
-/// mutator is outside its critical sections (module doc, "Pins"). The
-/// caller must not be inside one.
-pub fn stop_the_world() -> StoppedWorld {
-    assert_not_pinned("an operation that stops the world", "call it outside the pin");
-    let reg = lock_registry();
-    let t_pins = Instant::now();
-    PIN_STOP.store(true, Ordering::SeqCst);
-    fence::heavy();
-    wait_for_states(&reg, |s| s == PINNED);
-    crate::stats::record_pin_wait(t_pins.elapsed());
-    let started = Instant::now();
-    STOP.store(true, Ordering::SeqCst);
-    fence::heavy();
-    // A pin that began before PIN_STOP was seen has ended; later ones back
-    // off, but may show PINNED for an instant while doing so.
-    wait_for_states(&reg, |s| s != OUTSIDE);
-    StoppedWorld { reg, started, time_to_safepoint: started.elapsed(), restarted: false }
 }
 
 /// Retired slots a mutator may hold before it forces a grace period.

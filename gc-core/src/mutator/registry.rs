@@ -1,0 +1,150 @@
+//! The registry of mutators: thread registration, thread exit and the
+//! fallback mutator.
+//!
+//! A lock over the list of mutators. The collector holds it for the whole
+//! stop, so a thread cannot join or leave while the world is stopped; a thread
+//! that exits flushes its cache and hands its root segments to the fallback
+//! table under the same lock. Threads that use the heap from a thread-local
+//! destructor after their own mutator is gone use the fallback mutator, one at
+//! a time.
+//!
+//! Invariants: a registered mutator is leaked, never freed, so its address
+//! is never reused; a thread's exit hands its root segments and retired
+//! slots over under the registry lock, which a stop holds throughout.
+
+use super::{in_section, Mutator};
+use crate::fence;
+use crate::heap::heap;
+use core::cell::Cell;
+use core::ptr;
+use parking_lot::{Mutex, MutexGuard};
+
+struct MutPtr(*const Mutator);
+// SAFETY: mutators are shared by design (see `Mutator`'s Sync impl).
+unsafe impl Send for MutPtr {}
+
+/// All live mutators.
+static REGISTRY: Mutex<Vec<MutPtr>> = Mutex::new(Vec::new());
+
+/// Marker for "this thread's mutator has been torn down".
+pub(super) const EXITED: *const Mutator = 1 as *const Mutator;
+
+thread_local! {
+    static CURRENT: Cell<*const Mutator> = const { Cell::new(ptr::null()) };
+    static GUARD: ExitGuard = const { ExitGuard };
+}
+
+/// The mutator for threads whose own one was torn down, used under a lock.
+static FALLBACK: std::sync::OnceLock<&'static Mutator> = std::sync::OnceLock::new();
+static FALLBACK_LOCK: Mutex<()> = Mutex::new(());
+
+fn fallback() -> &'static Mutator {
+    FALLBACK.get_or_init(|| {
+        fence::init();
+        let m: &'static Mutator = Box::leak(Box::new(Mutator::new()));
+        REGISTRY.lock().push(MutPtr(m));
+        m
+    })
+}
+
+/// The calling thread's mutator pointer: null if not yet registered,
+/// `EXITED` after teardown. Cheap: one thread-local load.
+#[inline(always)]
+pub fn current_ptr() -> *const Mutator {
+    CURRENT.try_with(|c| c.get()).unwrap_or(EXITED)
+}
+
+#[cold]
+fn register() -> *const Mutator {
+    fence::init();
+    let m: &'static Mutator = Box::leak(Box::new(Mutator::new()));
+    REGISTRY.lock().push(MutPtr(m));
+    CURRENT.with(|c| c.set(m));
+    // Touch the guard so its destructor runs at thread exit.
+    GUARD.with(|_| {});
+    m
+}
+
+/// The calling thread's mutator pointer, registering the thread on its
+/// first GC operation (`EXITED` after teardown).
+#[inline(always)]
+pub(super) fn current_or_register() -> *const Mutator {
+    let p = current_ptr();
+    if p.is_null() {
+        register()
+    } else {
+        p
+    }
+}
+
+#[cold]
+pub(super) fn with_fallback<R, F: FnOnce(&'static Mutator) -> R>(f: F) -> R {
+    let m = fallback();
+    let _g = FALLBACK_LOCK.lock();
+    m.enter();
+    let r = in_section::<R, F>(m, f);
+    m.exit();
+    r
+}
+
+struct ExitGuard;
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let p = CURRENT.with(|c| c.replace(EXITED));
+        if p.is_null() || p == EXITED {
+            return;
+        }
+        // SAFETY: our own mutator, leaked at registration.
+        let m: &'static Mutator = unsafe { &*p };
+        let fb = fallback();
+        let mut reg = REGISTRY.lock();
+        // SAFETY: holding the registry lock excludes a stop; the thread is
+        // not in a critical section; so its local state is ours.
+        let local = unsafe { m.local() };
+        // SAFETY: as above, we own the cache.
+        unsafe { local.cache.release_all(heap()) };
+        crate::stats::add_allocs(
+            core::mem::take(&mut local.cache.allocs),
+            core::mem::take(&mut local.cache.alloc_bytes),
+        );
+        local.wbuf.discard_if_off();
+        // Holding the registry lock excludes a stop, but another thread may
+        // still be inside a section reading one of these slots: hand them to
+        // the fallback mutator, whose list the next stop frees.
+        let retired = core::mem::take(&mut local.retired);
+        {
+            let _fg = FALLBACK_LOCK.lock();
+            m.roots.hand_over(&fb.roots, fb);
+            // SAFETY: the fallback's local state is guarded by FALLBACK_LOCK
+            // outside a stop, and the registry lock excludes a stop.
+            unsafe { fb.local() }.retired.extend(retired);
+        }
+        reg.retain(|x| x.0 != p);
+        drop(reg);
+        // The mutator struct itself stays leaked: other threads may still
+        // compare segment owners against its address in flight, and keeping
+        // it (a few hundred bytes per exited thread) means that address is
+        // never reused by a new mutator.
+    }
+}
+
+/// The registry, locked: no thread joins or leaves while it is held, so no
+/// root table is handed over (a concurrent root scan holds it).
+pub struct Registry {
+    reg: MutexGuard<'static, Vec<MutPtr>>,
+}
+
+impl Registry {
+    /// Every mutator, including the fallback.
+    pub fn mutators(&self) -> impl Iterator<Item = &'static Mutator> + '_ {
+        // SAFETY: registered mutators are leaked, so the references live.
+        self.reg.iter().map(|p| unsafe { &*p.0 })
+    }
+}
+
+/// Locks the registry. The caller must not stop the world while holding it.
+pub fn lock_registry() -> Registry {
+    fallback();
+    Registry { reg: REGISTRY.lock() }
+}
+

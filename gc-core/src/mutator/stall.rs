@@ -1,0 +1,37 @@
+//! The warning for a stop stuck behind one thread (the JVM's
+//! `-XX:+SafepointTimeout` idea, always on, printed once per process).
+//!
+//! Invariant: it only prints; the stop keeps waiting.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// How long a stop waits for one thread before it warns (the JVM's
+/// `-XX:+SafepointTimeout` idea, always on, once per process).
+pub(super) const STALL_WARNING: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Warns, once per process, that a stop is stuck behind a thread.
+#[cold]
+pub(super) fn warn_stalled(pinned: bool) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let (where_, why) = if pinned {
+        (
+            "inside a pin",
+            "a thread that blocks inside a pin (a lock, a channel, I/O, a sleep) holds off every collection \
+             until the pin ends, and deadlocks if what it waits for is a thread waiting for this collection",
+        )
+    } else {
+        (
+            "inside a critical section",
+            "the thread may be descheduled, or blocked in user code that runs inside a section",
+        )
+    };
+    eprintln!(
+        "tricolor-gc: warning: a stop of the world has waited {} s for a thread {where_}; {why} \
+         (docs/tuning.md, \"Pins and the collector\"); still waiting",
+        STALL_WARNING.as_secs()
+    );
+}
+
