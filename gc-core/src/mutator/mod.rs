@@ -201,16 +201,19 @@ pub fn with_critical<R, F: FnOnce(&'static Mutator) -> R>(f: F) -> R {
     r
 }
 
-/// Runs the section body `f`, aborting with its name if it unwinds.
+/// Runs the section body `f`, aborting with its name if it unwinds. The
+/// guard is zero-sized (the name comes from its type parameter), so the
+/// fast path neither stores nor reloads anything for it.
 #[inline(always)]
 fn in_section<R, F: FnOnce(&'static Mutator) -> R>(m: &'static Mutator, f: F) -> R {
-    struct AbortOnUnwind(fn() -> &'static str);
-    impl Drop for AbortOnUnwind {
+    struct AbortOnUnwind<F>(core::marker::PhantomData<F>);
+    impl<F> Drop for AbortOnUnwind<F> {
+        #[cold]
         fn drop(&mut self) {
-            section_panicked((self.0)());
+            section_panicked(core::any::type_name::<F>());
         }
     }
-    let guard = AbortOnUnwind(core::any::type_name::<F>);
+    let guard = AbortOnUnwind::<F>(core::marker::PhantomData);
     let r = f(m);
     core::mem::forget(guard);
     r
