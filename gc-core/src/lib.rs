@@ -24,6 +24,8 @@ extern crate self as tricolor_gc;
 pub mod alloc;
 pub mod cycle;
 pub mod env;
+#[doc(hidden)]
+pub mod fault;
 mod fence;
 mod gc;
 pub mod heap;
