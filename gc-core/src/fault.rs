@@ -200,21 +200,33 @@ mod imp {
     }
 
     /// Overwrites the header word of the live object at `p` (which must
-    /// have one) with the clobberfree pattern, as a use after free would
-    /// see it: only for making checkmark report on a garbage header.
+    /// have one) with `word` (e.g. [`CLOBBER`], what a use after free of a
+    /// slot freed with clobberfree sees): only for making checkmark report
+    /// on a garbage header.
     ///
     /// # Safety
-    /// Nothing may read the object's header afterwards except the checkmark
+    /// Nothing may read the object's header afterwards except checkmark's
     /// error path: the process must abort before the marker, the sweeper or
     /// drop glue looks at the object.
-    pub unsafe fn clobber_header(p: usize) {
+    pub unsafe fn overwrite_header(p: usize, word: usize) {
         let s = span_of(p);
-        assert!(!s.is_null(), "fault::clobber_header: {p:#x} is not in an in-use span");
+        assert!(!s.is_null(), "fault::overwrite_header: {p:#x} is not in an in-use span");
         // SAFETY: as in `is_marked`.
         let span = unsafe { &*s };
-        assert!(!span.class.is_headerless(), "fault::clobber_header: {p:#x} has no header");
+        assert!(!span.class.is_headerless(), "fault::overwrite_header: {p:#x} has no header");
         let slot = span.slot_addr(span.obj_index(p));
-        crate::heap::object::header(slot).store(CLOBBER, Ordering::Release);
+        crate::heap::object::header(slot).store(word, Ordering::Release);
+    }
+
+    /// The position of the calling thread's mutator in the registry, which
+    /// is the order the root scan visits tables in ([`Gate::BeforeTable`]);
+    /// registers the thread if it is not yet.
+    pub fn registry_index() -> usize {
+        crate::mutator::with_critical(|_| ());
+        let me = crate::mutator::current_ptr();
+        let reg = crate::mutator::lock_registry();
+        let i = reg.mutators().position(|m| core::ptr::eq(m, me));
+        i.expect("fault::registry_index: the calling thread is not registered")
     }
 
     /// The word `GODEBUG=clobberfree=1` fills freed slots with.

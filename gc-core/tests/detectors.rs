@@ -1,1 +1,410 @@
-//! placeholder
+//! The detectors are tested: with one defence of the collector removed by a
+//! test-only fault (`gc-core/src/fault.rs`, `TRICOLOR_FAULT`), a workload
+//! that needs that defence loses a reachable object, and
+//! `GODEBUG=gccheckmark=1` aborts the process naming it; the same workload
+//! without the fault passes. `GODEBUG=clobberfree=1` is shown to fill a
+//! freed slot with 0xdeadbeef, and checkmark's report to survive a garbage
+//! header.
+//!
+//! CI (runs only with the feature; `required-features` in gc-core/Cargo.toml):
+//!
+//! ```text
+//! cargo test --release -p gc-core --features fault-injection --test detectors
+//! ```
+//!
+//! Every scenario runs in a child process (this binary re-executed with
+//! `TRICOLOR_DETECTOR_SCENARIO`), since the environment is read once per
+//! process and a detection is an abort. Timing is not left to chance: the
+//! child pauses the background mark thread at a gate (`fault::Gate`: before
+//! a given root table is scanned, after the root scan, before mark
+//! termination) while it performs the one mutation that needs the defence,
+//! and asserts the preconditions (e.g. "the object is not marked yet"), so
+//! each run either detects the fault or fails with the reason. `GOGC=off`
+//! keeps heap-triggered cycles from taking a gate meant for the forced one.
+//!
+//! Scenarios (the row numbers are docs/pointer-model.md's):
+//! * `dijkstra` (row 27): before any root table is scanned, a new (black)
+//!   object gets the only heap pointer to an old object whose root is then
+//!   dropped: only the barrier's new-referent record keeps it.
+//! * `move_to_root` (rows 27, 29): after the root scan, the only heap
+//!   pointer to an object is moved into a new root and deleted from the
+//!   heap: the registrar's shade (`gc::root`) and the barrier's
+//!   old-referent record (Yuasa) each keep it, both buffered until the
+//!   termination flush.
+//! * `exit` (row 30): the same move by a thread that then exits during the
+//!   mark: its exit flush keeps it.
+//! * `handoff` (row 26): a handle whose slot is in a table not yet scanned
+//!   is cloned into one already scanned and dropped: the clone's shade
+//!   keeps it.
+//! * `alloc_*` (rows 28, 36, 40): an object allocated after the root scan
+//!   is rooted without a shade: allocate-black keeps it (small with a
+//!   header, headerless, large).
+//! * `roots` : objects held only by roots, so the root scan must see every
+//!   root.
+
+use gc_core::fault::{self, Fault, Gate};
+use gc_core::{Gc, Member};
+use gc_derive::Trace;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Output};
+use std::sync::mpsc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+const SCENARIO: &str = "TRICOLOR_DETECTOR_SCENARIO";
+/// Checkmark's message (`gc-core/src/mark/checkmark.rs`).
+const CHECKMARK: &str = "checkmark found a reachable object that was not marked";
+const GATE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Headerless, no pointers (32 bytes).
+#[derive(Trace)]
+#[trace(crate = "gc_core", no_pointers)]
+struct Leaf {
+    v: [u64; 4],
+}
+
+impl Leaf {
+    fn new(v: u64) -> Leaf {
+        Leaf { v: [v; 4] }
+    }
+}
+
+/// Headerless, one pointer.
+#[derive(Trace)]
+#[trace(crate = "gc_core")]
+struct Holder {
+    f: Member<Leaf>,
+}
+
+/// With a header (it has drop glue), no pointers.
+#[derive(Trace)]
+#[trace(crate = "gc_core", no_pointers)]
+struct Named {
+    name: String,
+}
+
+fn addr<T: ?Sized + gc_core::GcPointee>(g: &Gc<T>) -> usize {
+    Gc::as_ptr(g) as *const u8 as usize
+}
+
+// ---------------------------------------------------------------- child side
+
+/// The child's entry point; in the parent run it does nothing.
+#[test]
+fn child() {
+    let Ok(name) = std::env::var(SCENARIO) else { return };
+    match name.as_str() {
+        "dijkstra" => dijkstra(),
+        "move_to_root" => move_to_root(),
+        "exit" => exit_during_mark(),
+        "handoff" => handoff(),
+        "alloc_small" => alloc_during_mark(|| {
+            let n = Gc::new(Named { name: "allocated while marking".into() });
+            let p = addr(&n);
+            (p, Box::new(move || assert_eq!(n.name, "allocated while marking")))
+        }),
+        "alloc_headerless" => alloc_during_mark(|| {
+            let n = Gc::new(Leaf::new(4));
+            let p = addr(&n);
+            (p, Box::new(move || assert_eq!(n.v, [4; 4])))
+        }),
+        "alloc_large" => alloc_during_mark(|| {
+            let n = Gc::from_vec(vec![5u8; 100_000]);
+            let p = addr(&n);
+            (p, Box::new(move || assert!(n.iter().all(|&b| b == 5))))
+        }),
+        "roots" => roots(),
+        "clobber_header" => garbage_header(fault::CLOBBER),
+        "unmapped_header" => garbage_header(0x1000),
+        "garbage_header" => garbage_header(&GARBAGE as *const Garbage as usize),
+        "clobberfree" => clobberfree(),
+        other => panic!("unknown scenario {other}"),
+    }
+    eprintln!("scenario {name}: completed");
+}
+
+/// Starts a forced cycle on a helper thread and waits until its mark thread
+/// is paused at `g`. A thread that first touches the GC while a root-scan
+/// gate is paused would wait for the registry: threads register before.
+fn start_cycle(g: Gate) -> JoinHandle<()> {
+    // Register this thread now: registration needs the registry lock, which
+    // the root scan holds while paused at a gate.
+    fault::registry_index();
+    fault::arm(g);
+    let h = thread::spawn(gc_core::collect);
+    assert!(fault::wait_paused(g, GATE_TIMEOUT), "the mark thread never reached {g:?}");
+    h
+}
+
+/// Row 27, the insertion half: `x` is held only by a root that the scan has
+/// not reached; it is stored into a new object (black, never scanned) and
+/// its root dropped.
+fn dijkstra() {
+    let x = Gc::new(Leaf::new(1));
+    let xp = addr(&x);
+    let cycle = start_cycle(Gate::BeforeTable(0));
+    assert!(!fault::is_marked(xp), "no table is scanned yet");
+    let b = Gc::new(Holder { f: Member::null() });
+    assert!(fault::is_marked(addr(&b)), "allocated black");
+    b.f.set(&x);
+    drop(x);
+    assert!(!fault::is_marked(xp), "the barrier records; the flush shades");
+    fault::release(Gate::BeforeTable(0));
+    cycle.join().unwrap();
+    assert_eq!(b.f.get().expect("kept").v, [1; 4]);
+}
+
+/// Rows 27 and 29: after the root scan, `x`'s only heap pointer (from `a`,
+/// grey but not yet scanned) moves into a new root, in a table already
+/// scanned, and is deleted.
+fn move_to_root() {
+    let a = Gc::new(Holder { f: Member::from_gc(Gc::new(Leaf::new(2))) });
+    let xp = addr(&a.f.get().unwrap());
+    let cycle = start_cycle(Gate::AfterRoots);
+    assert!(fault::is_marked(addr(&a)) && !fault::is_marked(xp), "a is grey, x white");
+    let x = a.f.get().unwrap();
+    a.f.clear();
+    assert!(!fault::is_marked(xp), "shades are buffered until a flush");
+    fault::release(Gate::AfterRoots);
+    cycle.join().unwrap();
+    assert_eq!(x.v, [2; 4]);
+}
+
+/// Row 30: `move_to_root`'s move, done by a thread that then exits while the
+/// mark goes on, so only its exit flush publishes the shades.
+fn exit_during_mark() {
+    let a = Gc::new(Holder { f: Member::from_gc(Gc::new(Leaf::new(3))) });
+    let xp = addr(&a.f.get().unwrap());
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (x_tx, x_rx) = mpsc::channel();
+    let a3 = a.clone();
+    let t3 = thread::spawn(move || {
+        fault::registry_index(); // register before the cycle
+        go_rx.recv().unwrap();
+        let x = a3.f.get().unwrap();
+        a3.f.clear();
+        x_tx.send(x).unwrap();
+        // Exits now: the hand-over waits for the root scan's registry lock.
+    });
+    fault::arm(Gate::BeforeTermination);
+    let cycle = start_cycle(Gate::AfterRoots);
+    assert!(!fault::is_marked(xp), "x is white");
+    go_tx.send(()).unwrap();
+    let x = x_rx.recv().unwrap();
+    fault::release(Gate::AfterRoots);
+    assert!(fault::wait_paused(Gate::BeforeTermination, GATE_TIMEOUT), "no mark termination");
+    t3.join().unwrap();
+    // Its exit flush shaded x, or (with the fault) nothing did.
+    assert_eq!(fault::is_marked(xp), !fault::active(Fault::ExitFlush), "x is shaded by the exit flush only");
+    fault::release(Gate::BeforeTermination);
+    cycle.join().unwrap();
+    assert_eq!(x.v, [3; 4]);
+}
+
+/// Row 26 (DESIGN.md's h1/h2): `x`'s handle has its slot in thread T2's
+/// table, which the scan has not reached; it is cloned into the main
+/// thread's table, already scanned, and the original dropped.
+fn handoff() {
+    let me = fault::registry_index();
+    let (tx, rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let t2 = thread::spawn(move || {
+        let x = Gc::new(Leaf::new(6));
+        tx.send((x, fault::registry_index())).unwrap();
+        done_rx.recv().unwrap();
+    });
+    let (x, k) = rx.recv().unwrap();
+    assert!(me < k, "T2's table is scanned after the main thread's");
+    let xp = addr(&x);
+    let cycle = start_cycle(Gate::BeforeTable(k));
+    assert!(!fault::is_marked(xp), "T2's table is not scanned yet");
+    let y = x.clone();
+    drop(x);
+    fault::release(Gate::BeforeTable(k));
+    cycle.join().unwrap();
+    done_tx.send(()).unwrap();
+    t2.join().unwrap();
+    assert_eq!(y.v, [6; 4]);
+}
+
+/// Rows 28, 36 and 40: an object allocated after the root scan, held only
+/// by its (unshaded) root.
+fn alloc_during_mark(alloc: impl FnOnce() -> (usize, Box<dyn FnOnce()>)) {
+    let cycle = start_cycle(Gate::AfterRoots);
+    let (p, check) = alloc();
+    let _ = p;
+    fault::release(Gate::AfterRoots);
+    cycle.join().unwrap();
+    check();
+}
+
+/// Objects held only by roots of the main thread's table, allocated before
+/// the cycle.
+fn roots() {
+    let keep: Vec<Gc<Leaf>> = (0..8).map(|i| Gc::new(Leaf::new(i))).collect();
+    gc_core::collect();
+    for (i, g) in keep.iter().enumerate() {
+        assert_eq!(g.v, [i as u64; 4]);
+    }
+}
+
+/// Readable, aligned as a `TypeInfo`, outside the heap, and not one.
+#[repr(align(16))]
+struct Garbage([u64; 32]);
+static GARBAGE: Garbage = Garbage([0x5555_5555_5555_5555; 32]);
+
+/// An unmarked object (`black-alloc`) whose header holds `word`: checkmark
+/// must report it without following the word.
+fn garbage_header(word: usize) {
+    let cycle = start_cycle(Gate::AfterRoots);
+    let n = Gc::new(Named { name: "its header is overwritten".into() });
+    assert!(!fault::is_marked(addr(&n)), "run with TRICOLOR_FAULT=black-alloc");
+    // SAFETY: the process aborts in checkmark, at this cycle's end, before
+    // anything else reads the header (the object is white: never scanned).
+    unsafe { fault::overwrite_header(addr(&n), word) };
+    fault::release(Gate::AfterRoots);
+    cycle.join().unwrap();
+    std::mem::forget(n);
+    panic!("checkmark did not report the unmarked object");
+}
+
+/// A freed slot's words after a collection: 0xdeadbeef with
+/// `clobberfree=1`, the old contents without.
+fn clobberfree() {
+    let clobber = std::env::var("GODEBUG").is_ok_and(|v| v.contains("clobberfree=1"));
+    let keep = Gc::new(Leaf::new(7)); // keeps the span in use
+    let victim = Gc::new(Leaf::new(8));
+    let p = addr(&victim);
+    let words = || (0..4).map(|i| fault::read_word(p + 8 * i)).collect::<Vec<_>>();
+    assert_eq!(words(), [8; 4]);
+    drop(victim);
+    gc_core::collect();
+    let want = if clobber { fault::CLOBBER } else { 8 };
+    assert_eq!(words(), [want; 4], "the freed slot at {p:#x}");
+    assert_eq!(keep.v, [7; 4]);
+}
+
+// --------------------------------------------------------------- parent side
+
+fn run(scenario: &str, faults: &str, godebug: &str) -> Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["child", "--exact", "--nocapture", "--test-threads=1"])
+        .env(SCENARIO, scenario)
+        .env("GODEBUG", godebug)
+        .env("GOGC", "off")
+        .env_remove("GOMAXPROCS");
+    if faults.is_empty() {
+        cmd.env_remove(fault::ENV);
+    } else {
+        cmd.env(fault::ENV, faults);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `scenario` with `faults` under checkmark and asserts that it aborts
+/// (SIGABRT, not a crash) with checkmark's message and every one of `also`.
+fn assert_detected(scenario: &str, faults: &str, also: &[&str]) {
+    let t = Instant::now();
+    let o = run(scenario, faults, "gccheckmark=1");
+    let err = stderr(&o);
+    eprintln!("{scenario} with {faults}: {:?} in {:?}", o.status, t.elapsed());
+    assert_eq!(
+        o.status.signal(),
+        Some(libc::SIGABRT),
+        "{scenario} with TRICOLOR_FAULT={faults} was not aborted by checkmark ({:?}); stderr:\n{err}",
+        o.status
+    );
+    for m in std::iter::once(&CHECKMARK).chain(also) {
+        assert!(err.contains(m), "{scenario} with TRICOLOR_FAULT={faults}: missing {m:?} in:\n{err}");
+    }
+}
+
+/// Runs `scenario` with `faults` (possibly none) under checkmark and asserts
+/// that it completes.
+fn assert_passes(scenario: &str, faults: &str) {
+    let o = run(scenario, faults, "gccheckmark=1");
+    let err = stderr(&o);
+    assert!(
+        o.status.success() && err.contains(&format!("scenario {scenario}: completed")),
+        "{scenario} with TRICOLOR_FAULT={faults:?} failed ({:?}); stderr:\n{err}",
+        o.status
+    );
+}
+
+#[test]
+fn barrier_dijkstra_is_detected() {
+    assert_detected("dijkstra", "barrier-dijkstra", &["a headerless object of 32 bytes"]);
+    assert_passes("dijkstra", "");
+    // The other half of the barrier is not what keeps it.
+    assert_passes("dijkstra", "barrier-yuasa");
+}
+
+/// The deletion half is redundant while every root registered during the
+/// mark is shaded (`gc::root`): an object can only leave the heap for a
+/// root, or for a `Ref` that dies with its pin, before its last heap pointer
+/// is deleted. So `barrier-yuasa` is shown together with `root-shade`: the
+/// deletion record alone keeps the object, and without it the object is
+/// lost.
+#[test]
+fn barrier_yuasa_is_detected() {
+    assert_detected("move_to_root", "root-shade,barrier-yuasa", &["a headerless object of 32 bytes"]);
+    assert_passes("move_to_root", "root-shade");
+    assert_passes("move_to_root", "barrier-yuasa");
+    assert_passes("move_to_root", "");
+}
+
+#[test]
+fn root_shade_is_detected() {
+    assert_detected("handoff", "root-shade", &["a headerless object of 32 bytes"]);
+    assert_passes("handoff", "");
+}
+
+#[test]
+fn termination_flush_is_detected() {
+    assert_detected("move_to_root", "termination-flush", &[]);
+    assert_passes("move_to_root", "");
+}
+
+#[test]
+fn exit_flush_is_detected() {
+    assert_detected("exit", "exit-flush", &[]);
+    assert_passes("exit", "");
+}
+
+#[test]
+fn black_alloc_is_detected() {
+    assert_detected("alloc_small", "black-alloc", &["detectors::Named"]);
+    assert_detected("alloc_headerless", "black-alloc", &["a headerless object of 32 bytes"]);
+    assert_detected("alloc_large", "black-alloc", &["a large span"]);
+    for s in ["alloc_small", "alloc_headerless", "alloc_large"] {
+        assert_passes(s, "");
+    }
+}
+
+#[test]
+fn root_scan_is_detected() {
+    assert_detected("roots", "root-scan", &[]);
+    assert_passes("roots", "");
+}
+
+/// Checkmark reports an unmarked object whose header is garbage (here
+/// overwritten, as a use after free of a clobbered slot would find it) with
+/// its raw header word and slot, and aborts instead of crashing on the word.
+#[test]
+fn checkmark_survives_garbage_headers() {
+    assert_detected("clobber_header", "black-alloc", &["header 0xdeadbeefdeadbeef is not a type descriptor", "slot "]);
+    assert_detected("unmapped_header", "black-alloc", &["header 0x1000 is not a type descriptor: it points to unreadable"]);
+    assert_detected("garbage_header", "black-alloc", &["is not a type descriptor: its flags are not booleans"]);
+}
+
+#[test]
+fn clobberfree_fills_freed_slots() {
+    for godebug in ["clobberfree=1", ""] {
+        let o = run("clobberfree", "", godebug);
+        assert!(o.status.success(), "clobberfree scenario with GODEBUG={godebug:?} failed:\n{}", stderr(&o));
+    }
+}
