@@ -46,7 +46,8 @@ use gc_core::fault::{self, Fault, Gate};
 use gc_core::{Gc, Member};
 use gc_derive::Trace;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -93,6 +94,16 @@ fn addr<T: ?Sized + gc_core::GcPointee>(g: &Gc<T>) -> usize {
 #[test]
 fn child() {
     let Ok(name) = std::env::var(SCENARIO) else { return };
+    // A failed assertion must end the child at once, with a status that is
+    // not checkmark's abort: unwinding would hang on a paused mark thread.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        // SAFETY: `_exit` ends the process without running exit handlers
+        // or this thread's TLS destructors (whose mutator teardown would
+        // wait for the registry a paused root scan holds).
+        unsafe { libc::_exit(101) };
+    }));
     match name.as_str() {
         "dijkstra" => dijkstra(),
         "move_to_root" => move_to_root(),
@@ -250,6 +261,7 @@ fn roots() {
 
 /// Readable, aligned as a `TypeInfo`, outside the heap, and not one.
 #[repr(align(16))]
+#[allow(dead_code)] // read only through its address
 struct Garbage([u64; 32]);
 static GARBAGE: Garbage = Garbage([0x5555_5555_5555_5555; 32]);
 
@@ -286,19 +298,47 @@ fn clobberfree() {
 
 // --------------------------------------------------------------- parent side
 
+/// A child that runs longer than this has hung (each takes milliseconds).
+const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
+
 fn run(scenario: &str, faults: &str, godebug: &str) -> Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["child", "--exact", "--nocapture", "--test-threads=1"])
         .env(SCENARIO, scenario)
         .env("GODEBUG", godebug)
         .env("GOGC", "off")
-        .env_remove("GOMAXPROCS");
+        .env_remove("GOMAXPROCS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if faults.is_empty() {
         cmd.env_remove(fault::ENV);
     } else {
         cmd.env(fault::ENV, faults);
     }
-    cmd.output().unwrap()
+    let mut c = cmd.spawn().unwrap();
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut v = Vec::new();
+            r.expect("piped").read_to_end(&mut v).unwrap();
+            v
+        })
+    };
+    let out = drain(c.stdout.take().map(|r| Box::new(r) as _));
+    let err = drain(c.stderr.take().map(|r| Box::new(r) as _));
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    let status = loop {
+        if let Some(s) = c.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            c.kill().unwrap();
+            let s = c.wait().unwrap();
+            let err = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+            panic!("{scenario} with TRICOLOR_FAULT={faults:?} hung for {CHILD_TIMEOUT:?} (killed: {s:?}); stderr:\n{err}");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
 }
 
 fn stderr(o: &Output) -> String {
