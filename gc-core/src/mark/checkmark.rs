@@ -44,12 +44,20 @@ fn report_unmarked(span: &Span, idx: usize, p: usize) -> ! {
             Err(why) => format!("header {word:#x} is not a type descriptor: {why}"),
         }
     };
-    eprintln!(
-        "tricolor-gc: fatal error: checkmark found a reachable object that was not marked: {p:#x} ({what}; \
-         slot {idx} of the span at {:#x}, {})",
+    fatal(&format!(
+        "checkmark found a reachable object that was not marked: {p:#x} ({what}; slot {idx} of the span at {:#x}, {})",
         span.base,
         describe_class(span)
-    );
+    ))
+}
+
+/// Prints `tricolor-gc: fatal error: {msg}` and aborts. The line goes to
+/// the process's stderr itself, not through `eprintln!`, which a test
+/// harness capturing output (and inherited by the GC's threads) would keep
+/// in a buffer the abort discards.
+fn fatal(msg: &str) -> ! {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("tricolor-gc: fatal error: {msg}\n").as_bytes());
     std::process::abort();
 }
 
@@ -166,8 +174,7 @@ impl Check {
     fn reach(&mut self, p: usize) {
         let s = span_of(p);
         if s.is_null() {
-            eprintln!("tricolor-gc: fatal error: checkmark: pointer {p:#x} is not in the GC heap");
-            std::process::abort();
+            fatal(&format!("checkmark: pointer {p:#x} is not in the GC heap"));
         }
         // SAFETY: live spans only (reachable objects are allocated).
         let span = unsafe { &*s };
@@ -215,13 +222,11 @@ pub fn verify(heap: &Heap, roots: impl IntoIterator<Item = usize>) -> u64 {
         }
         let word = header(slot).load(Ordering::Acquire);
         if let Some(why) = header_problem(word) {
-            eprintln!(
-                "tricolor-gc: fatal error: checkmark reached a marked object whose header {word:#x} is not a type \
-                 descriptor ({why}): slot {:#x}, {}",
-                slot,
+            fatal(&format!(
+                "checkmark reached a marked object whose header {word:#x} is not a type descriptor ({why}): \
+                 slot {slot:#x}, {}",
                 describe_class(span)
-            );
-            std::process::abort();
+            ));
         }
         let info = info_of(word);
         let p = object::object_of(slot, info);
