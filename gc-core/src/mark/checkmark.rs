@@ -155,8 +155,8 @@ fn copy_if_readable(addr: usize, out: &mut [u8]) -> bool {
     // page) holds the few bytes written.
     let written = unsafe { libc::write(fds[1], addr as *const libc::c_void, out.len()) };
     // SAFETY: reads at most `out.len()` bytes into `out`, which we own.
-    let ok = written == out.len() as isize
-        && unsafe { libc::read(fds[0], out.as_mut_ptr().cast(), out.len()) } == written;
+    let ok =
+        written == out.len() as isize && unsafe { libc::read(fds[0], out.as_mut_ptr().cast(), out.len()) } == written;
     // SAFETY: closes the two descriptors opened above, once each.
     unsafe {
         libc::close(fds[0]);
