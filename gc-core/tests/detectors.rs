@@ -48,9 +48,10 @@
 //! Measured (2 shared cores, release): every gated scenario detects its
 //! fault in every run (it cannot do otherwise once its preconditions hold;
 //! 0 misses in the runs made), each child in 10-50 ms. `rewire` detected
-//! root-shade(+yuasa), black-alloc, root-scan and termination-flush in 20 of
-//! 20 runs each, within 13-110 ms; it never detected barrier-dijkstra nor
-//! exit-flush (0 of 5), see `rewiring_workload_detects_each_fault`.
+//! root-shade+barrier-yuasa, black-alloc, root-scan and termination-flush in
+//! 20 of 20 runs each, within 13-110 ms; root-shade alone in 16 of 20 (not
+//! required there); never barrier-dijkstra nor exit-flush (0 of 5), see
+//! `rewiring_workload_detects_each_fault`.
 
 use gc_core::fault::{self, Fault, Gate};
 use gc_core::{Gc, Member};
@@ -625,8 +626,9 @@ const RW_TRIES: usize = 3;
 fn rewiring_workload_detects_each_fault() {
     // Not `barrier-dijkstra` nor `exit-flush` (0 of 5 runs each): the lost
     // object is almost always shaded again by another thread's load of it
-    // before the cycle ends; the gated scenarios above cover them.
-    let faults = ["root-shade,barrier-yuasa", "root-shade", "black-alloc", "root-scan", "termination-flush"];
+    // before the cycle ends. Not `root-shade` alone either: 16 of 20 runs,
+    // too few for 3 tries to be reliable. The gated scenarios cover them.
+    let faults = ["root-shade,barrier-yuasa", "black-alloc", "root-scan", "termination-flush"];
     for f in faults {
         let mut tries = Vec::new();
         let detected = (0..RW_TRIES).any(|_| {
