@@ -200,15 +200,18 @@ fn exit_during_mark() {
     let xp = addr(&a.f.get().unwrap());
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let (x_tx, x_rx) = mpsc::channel();
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
     let a3 = a.clone();
     let t3 = thread::spawn(move || {
         fault::registry_index(); // register before the cycle
+        ready_tx.send(()).unwrap();
         go_rx.recv().unwrap();
         let x = a3.f.get().unwrap();
         a3.f.clear();
         x_tx.send(x).unwrap();
         // Exits now: the hand-over waits for the root scan's registry lock.
     });
+    ready_rx.recv().unwrap();
     fault::arm(Gate::BeforeTermination);
     let cycle = start_cycle(Gate::AfterRoots);
     assert!(!fault::is_marked(xp), "x is white");
