@@ -74,7 +74,7 @@ pub unsafe fn mallocgc_class(
         // its span's allocated-black range (`span.rs`); a large one gets its
         // bit. A free slot's mark bit is clear: every span was swept before
         // marking began, and no pointer to a free slot exists.
-        if spc == LARGE {
+        if spc == LARGE && !crate::fault::active(crate::fault::Fault::BlackAlloc) {
             span.mark_bits.set_new(0);
             crate::stats::add_marked(span.elemsize as u64, 1);
         }

@@ -228,6 +228,7 @@ fn mark_cycle(job: Job) {
             if !WORK.full_is_empty() {
                 continue;
             }
+            crate::fault::gate(crate::fault::Gate::BeforeTermination);
             let world = mutator::stop_the_world();
             let t0 = world.started;
             let flushed = flush_buffers(&world) | !WORK.full_is_empty();
@@ -278,19 +279,40 @@ fn mark_cycle(job: Job) {
 /// The caller holds the registry (or the world stopped), so no root table is
 /// handed over during the scan.
 fn scan_roots(marker: &mut Marker<'_>, mutators: impl Iterator<Item = &'static mutator::Mutator>) {
-    for m in mutators {
+    use crate::fault::{self, Fault, Gate};
+    for (i, m) in mutators.enumerate() {
+        fault::gate(Gate::BeforeTable(i));
+        if fault::active(Fault::RootScan) {
+            // Test-only fault: skip the first, third, ... root of each table.
+            let mut n = 0u64;
+            // SAFETY: as below.
+            unsafe {
+                m.roots.for_each_root(|p| {
+                    n += 1;
+                    if n % 2 == 0 {
+                        marker.shade(p);
+                    }
+                })
+            };
+            continue;
+        }
         // SAFETY: per the contract, no hand-over runs meanwhile; the scan
         // reads each slot atomically beside its owner (roots.rs).
         unsafe { m.roots.for_each_root(|p| marker.shade(p)) };
     }
     // Weak cells of live objects are roots (Go: markrootSpans).
     crate::specials::for_each_weak_cell(|c| marker.shade(c));
+    fault::note_root_scan();
+    fault::gate(Gate::AfterRoots);
 }
 
 /// Flushes every mutator's barrier buffer and work cache to the global
 /// lists (the per-mutator step of Go's ragged barrier); true if that
 /// published grey objects.
 fn flush_buffers(world: &StoppedWorld) -> bool {
+    if crate::fault::active(crate::fault::Fault::TerminationFlush) {
+        return false; // test-only fault: buffers and work caches stay put
+    }
     let mut flushed = false;
     for m in world.mutators() {
         // SAFETY: the world is stopped; mutators' local state is ours.

@@ -116,7 +116,7 @@ pub(crate) unsafe fn root(m: &Mutator, p: usize) -> &'static AtomicUsize {
     let slot = unsafe { m.roots.register(m, p) };
     if mark::barrier_enabled() {
         // SAFETY: inside our critical section.
-        unsafe { m.local() }.wbuf.record_one(p);
+        unsafe { m.local() }.wbuf.record_root(p);
     }
     slot
 }

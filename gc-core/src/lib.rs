@@ -26,6 +26,12 @@ extern crate self as tricolor_gc;
 mod alloc;
 mod cycle;
 pub mod env;
+// Public only with the test-only `fault-injection` feature.
+#[cfg(feature = "fault-injection")]
+#[doc(hidden)]
+pub mod fault;
+#[cfg(not(feature = "fault-injection"))]
+mod fault;
 mod fence;
 mod finalizer;
 mod gc;

@@ -305,6 +305,9 @@ impl Span {
     /// The caller owns the span, marking is on, and no allocation from the
     /// span happens between the phase change and this call.
     pub unsafe fn start_black(&self) {
+        if crate::fault::active(crate::fault::Fault::BlackAlloc) {
+            return; // test-only fault: no allocated-black range
+        }
         // SAFETY: the caller owns the span.
         let from = unsafe { (*self.alloc.get()).freeindex };
         self.black_from.store(from as u32, Ordering::Release);

@@ -26,6 +26,7 @@
 
 use super::drain::{Marker, WORK};
 use super::work::GcWork;
+use crate::fault::{self, Fault};
 
 /// Entries per buffer (Go: `wbBufEntries`).
 pub const WB_ENTRIES: usize = 512;
@@ -79,6 +80,9 @@ impl WbBuf {
     /// entry (its slot is written, then overwritten or left past `len`).
     #[inline]
     pub fn record(&mut self, old: usize, new: usize) {
+        // Test-only faults (`fault.rs`): drop one half of the barrier.
+        let old = if fault::active(Fault::BarrierYuasa) { 0 } else { old };
+        let new = if fault::active(Fault::BarrierDijkstra) { 0 } else { new };
         if (old | new) == 0 {
             return;
         }
@@ -97,6 +101,18 @@ impl WbBuf {
         self.reserve2();
         self.buf[self.len] = p;
         self.len += 1;
+    }
+
+    /// Records the object of a root registered while the barrier is on
+    /// (`gc.rs::root`): the registrar's shade, which keeps an object moved
+    /// from a table not yet scanned into one already scanned (row 26 of
+    /// docs/pointer-model.md).
+    #[inline]
+    pub fn record_root(&mut self, p: usize) {
+        if fault::active(Fault::RootShade) {
+            return;
+        }
+        self.record_one(p);
     }
 
     /// Shades every buffered entry into this mutator's work cache (Go:
@@ -128,7 +144,7 @@ impl WbBuf {
 
     /// Drops buffered entries when the barrier is off (thread exit).
     pub fn discard_if_off(&mut self) {
-        if !super::barrier_enabled() {
+        if !super::barrier_enabled() || fault::active(Fault::ExitFlush) {
             self.len = 0;
         } else {
             self.flush_to_global();
