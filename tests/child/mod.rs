@@ -19,8 +19,13 @@ pub fn is_child(test: &str) -> bool {
 /// Runs `test` (its name within its file, as the harness prints it) alone in
 /// a child process with the extra environment `env`, and returns the child's
 /// stderr. Panics, with the child's output, if the child fails, runs no test,
-/// or is still running after `limit` (then it is killed: a deadlock).
+/// or is still running after `limit` (then it is killed: a deadlock);
+/// `TRICOLOR_CHILD_TIMEOUT_SECS` overrides `limit`.
 pub fn run(test: &str, env: &[(&str, &str)], limit: Duration) -> String {
+    let limit = std::env::var("TRICOLOR_CHILD_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(limit, Duration::from_secs);
     let mut child = Command::new(std::env::current_exe().expect("the test binary's path"))
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(VAR, test)
