@@ -179,7 +179,7 @@ fn allocation_triggers_cycles() {
     collect();
     let st = mem_stats();
     let triggered = st.num_gc - st.num_forced_gc - before;
-    eprintln!("{allocs} allocations ({} MiB) triggered {triggered} cycles", allocs * 16 >> 20);
+    eprintln!("{allocs} allocations ({} MiB) triggered {triggered} cycles", (allocs * 16) >> 20);
     assert_eq!(st.num_forced_gc - forced_before, 1, "only the final collect() forces a cycle in this process");
     // 32 MB against a 4 MB goal: about eight cycles; half of that is a floor
     // a slow mark (debug build, busy machine) still clears.
