@@ -189,10 +189,14 @@ fn pinned_refs_survive_concurrent_cycles() {
 /// only finish after the outermost pin ends: inner pins repin over and over
 /// for 300 ms after the collector has called `collect()` (a repin that let
 /// its stops through would let it finish within milliseconds), then the
-/// outer pin ends and the collector must finish.
+/// outer pin ends and the collector must finish. The tests of this file are
+/// serialised and leave no thread behind, so the growth of the total pin
+/// wait is this collection's: it must cover most of the 300 ms, or the
+/// collector was not waiting during the repins and nothing was tested.
 #[test]
 fn nested_repin_keeps_the_outer_pin() {
     let _serial = init();
+    let waited0 = tricolor_gc::mem_stats().pin_wait_total;
     let done = Arc::new(AtomicBool::new(false));
     let (calling_tx, calling) = mpsc::channel();
     let collector = pin(|outer| {
@@ -218,6 +222,8 @@ fn nested_repin_keeps_the_outer_pin() {
     // The outer pin has ended: the collection goes through.
     collector.join().unwrap();
     assert!(done.load(Ordering::SeqCst));
+    let waited = tricolor_gc::mem_stats().pin_wait_total - waited0;
+    assert!(waited >= Duration::from_millis(100), "the collector waited only {waited:?} for the outer pin");
 }
 
 fn panic_message(r: std::thread::Result<()>) -> String {
