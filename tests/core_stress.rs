@@ -1,8 +1,15 @@
 //! End-to-end checks of the core: long lists without recursion, threads that
 //! allocate, share and exit, roots dropped on other threads, large objects,
-//! slices and strings, and the GOGC trigger.
+//! slices and strings, and the GOGC trigger (counted in a child process,
+//! where no other test's allocation or `collect()` starts a cycle).
+//!
+//! Env: `TRICOLOR_LIST_LEN` (nodes in the long list, default 10^7),
+//! `TRICOLOR_TRIGGER_ALLOCS` (allocations in the trigger test, default 2M).
+
+mod child;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use tricolor_gc::{collect, mem_stats, Gc, Member, Trace};
 
 #[derive(Trace)]
@@ -46,6 +53,8 @@ fn ten_million_node_list_is_marked_and_freed_without_recursion() {
     assert!(freed >= n, "freed {freed} of {n}");
 }
 
+/// Drops of `Tag`s: only `threads_share_objects_and_exit_with_live_handles`
+/// creates them, so the count is exact whatever else runs beside it.
 static TAGS_DROPPED: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Trace)]
@@ -65,19 +74,26 @@ struct Shared {
 
 /// Threads allocate, link their objects into a shared structure, send
 /// handles to the main thread and exit with live handles in their root
-/// tables; handles are dropped on other threads than their creators.
+/// tables; handles are dropped on other threads than their creators. Each
+/// `collect()` runs the drop glue of exactly the objects that became
+/// unreachable: not one kept object early, not one dead object late.
 #[test]
 fn threads_share_objects_and_exit_with_live_handles() {
+    const THREADS: u64 = 4;
+    const PER_THREAD: u64 = 20_000;
+    const KEPT_EVERY: u64 = 1000;
+    const TOTAL: usize = (THREADS * PER_THREAD) as usize + 1; // and the anchor
+    const KEPT: usize = (THREADS * PER_THREAD / KEPT_EVERY) as usize;
     let anchor = Gc::new(Shared { tag: Tag(u64::MAX), peer: Member::null() });
     let handles: Vec<Gc<Shared>> = std::thread::scope(|s| {
-        let ts: Vec<_> = (0..4)
+        let ts: Vec<_> = (0..THREADS)
             .map(|t| {
                 let anchor = anchor.clone();
                 s.spawn(move || {
                     let mut kept = Vec::new();
-                    for i in 0..20_000u64 {
+                    for i in 0..PER_THREAD {
                         let o = Gc::new(Shared { tag: Tag(t * 1_000_000 + i), peer: Member::new(&anchor) });
-                        if i % 1000 == 0 {
+                        if i % KEPT_EVERY == 0 {
                             kept.push(o);
                         }
                     }
@@ -91,7 +107,9 @@ fn threads_share_objects_and_exit_with_live_handles() {
     });
     // The threads have exited; their root segments were handed over.
     collect();
-    assert_eq!(handles.len(), 80);
+    let dropped = || TAGS_DROPPED.load(Ordering::SeqCst);
+    assert_eq!(dropped(), TOTAL - 1 - KEPT, "after the threads exit: all but the anchor and the kept handles");
+    assert_eq!(handles.len(), KEPT);
     for h in &handles {
         assert!(h.peer.ptr_eq(&anchor));
         assert!(h.tag.0 != u64::MAX);
@@ -103,6 +121,13 @@ fn threads_share_objects_and_exit_with_live_handles() {
     drop(linked);
     collect();
     assert!(mem_stats().roots < 100, "roots freed from other threads were reclaimed");
+    // The linked object is still reachable from the anchor.
+    assert_eq!(dropped(), TOTAL - 2, "after the handles are dropped: all but the anchor and its peer");
+    assert!(anchor.peer.get().is_some_and(|p| p.tag.0 % 1_000_000 == 0));
+    // The anchor and its peer form a cycle, which goes as a whole.
+    drop(anchor);
+    collect();
+    assert_eq!(dropped(), TOTAL, "after the anchor is dropped: everything");
 }
 
 /// Large objects (own spans), slices with pointers, strings.
@@ -129,15 +154,37 @@ fn large_objects_slices_and_strings() {
 
 /// Allocation alone triggers cycles once the heap passes its trigger
 /// (GOGC): 2M 16-byte objects are 32 MB, eight times the 4 MB minimum goal.
-/// Marking is concurrent, so the last triggered cycle may still be running
-/// when the loop ends; at least one has completed by then.
+/// Runs in a child process, and counts only cycles not forced by
+/// `collect()` (`num_gc - num_forced_gc`), so neither another test's
+/// `collect()` nor its allocations can start the cycles counted. Marking is
+/// concurrent, so the last triggered cycle may still be running when the loop
+/// ends; the final `collect()` waits for it before forcing its own.
 #[test]
 fn allocation_triggers_cycles() {
-    let before = mem_stats().num_gc;
-    for _ in 0..2_000_000 {
+    const NAME: &str = "allocation_triggers_cycles";
+    if !child::is_child(NAME) {
+        let stderr = child::run(NAME, &[], Duration::from_secs(300));
+        eprint!("{stderr}");
+        return;
+    }
+    let allocs: u64 = std::env::var("TRICOLOR_TRIGGER_ALLOCS").ok().and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
+    let unforced = || {
+        let st = mem_stats();
+        st.num_gc - st.num_forced_gc
+    };
+    let (before, forced_before) = (unforced(), mem_stats().num_forced_gc);
+    for _ in 0..allocs {
         let _ = Gc::new(Link { next: Member::null(), n: 1 });
     }
-    assert!(mem_stats().num_gc > before, "no cycle was triggered by 2M allocations (32 MB)");
+    collect();
+    let st = mem_stats();
+    let triggered = st.num_gc - st.num_forced_gc - before;
+    eprintln!("{allocs} allocations ({} MiB) triggered {triggered} cycles", (allocs * 16) >> 20);
+    assert_eq!(st.num_forced_gc - forced_before, 1, "only the final collect() forces a cycle in this process");
+    // 32 MB against a 4 MB goal: about eight cycles; half of that is a floor
+    // a slow mark (debug build, busy machine) still clears.
+    let want = (allocs * 16 / (8 << 20)).max(1);
+    assert!(triggered >= want, "{allocs} allocations triggered {triggered} cycles, want at least {want}");
 }
 
 /// `mem_stats().mallocs` counts what exited threads allocated (their span

@@ -9,20 +9,26 @@
 //! preorder ids and a checksum per node, so a walk detects both a clobbered
 //! node and a slot reused by another tree.
 //!
+//! Waits are handshakes (channels), not sleeps; a test that checks a
+//! process-wide statistic (cycle counts, the longest pin wait) runs alone in
+//! a child process (`tests/child/mod.rs`), where a deadlock also fails after
+//! a time limit instead of hanging.
+//!
 //! Env: `TRICOLOR_PIN_OPS` (pins per thread in the stress test, default
 //! 30 000), `TRICOLOR_PIN_SEED`.
 
+mod child;
 mod common;
 use common::Rng;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use tricolor_gc::{pin, Gc, GcVec, Guard, Member, Ref, Trace};
 
 /// Sets GODEBUG before the first GC operation and serialises the tests of
-/// this file: the timing test must not share the machine with the stress
-/// test, and the deferral test counts cycles.
+/// this file: the stress test counts its cycles, and the nested-pin test
+/// must not see another test's collection finish.
 fn init() -> parking_lot::MutexGuard<'static, ()> {
     static ONCE: std::sync::Once = std::sync::Once::new();
     static SERIAL: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
@@ -86,10 +92,14 @@ struct Table {
     slots: [Member<Node>; 32],
 }
 
-fn worker(table: &Gc<Table>, seed: u64, ops: usize) {
+/// Runs `ops` pins, then more until `enough()`.
+fn worker(table: &Gc<Table>, seed: u64, ops: usize, enough: &dyn Fn() -> bool) {
     let mut rng = Rng(seed | 1);
     let mut kept: Vec<(Gc<Node>, u64)> = Vec::new();
-    for _ in 0..ops {
+    for op in 0.. {
+        if op >= ops && enough() {
+            break;
+        }
         pin(|g| {
             // New, unrooted trees: only these Refs hold them.
             let a = build(g, rng.below(7) as u32);
@@ -127,8 +137,12 @@ fn worker(table: &Gc<Table>, seed: u64, ops: usize) {
     }
 }
 
+/// Cycles the stress test runs beside the pins, at least.
+const MIN_CYCLES: u64 = 10;
+
 /// Rows 32 and 36: Refs (loaded, allocated, converted) stay valid while
-/// other threads force and trigger cycles.
+/// other threads force and trigger cycles. The workers go on past their
+/// pins until the collector thread has completed `MIN_CYCLES` cycles.
 #[test]
 fn pinned_refs_survive_concurrent_cycles() {
     let _serial = init();
@@ -141,53 +155,75 @@ fn pinned_refs_survive_concurrent_cycles() {
     let gc0 = tricolor_gc::mem_stats().num_gc;
     let table = Gc::new(Table { slots: std::array::from_fn(|_| Member::null()) });
     let stop = Arc::new(AtomicBool::new(false));
+    let forced = Arc::new(AtomicU64::new(0));
     let collector = {
-        let stop = stop.clone();
+        let (stop, forced) = (stop.clone(), forced.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 tricolor_gc::collect();
+                forced.fetch_add(1, Ordering::SeqCst);
+                // Pacing, not synchronisation: lets the workers run between cycles.
                 std::thread::sleep(Duration::from_millis(1));
             }
         })
     };
+    let enough = || forced.load(Ordering::SeqCst) >= MIN_CYCLES;
     std::thread::scope(|s| {
         for i in 0..3u64 {
-            let t = &table;
-            s.spawn(move || worker(t, seed.wrapping_add(i * 0x9E37), ops));
+            let (t, enough) = (&table, &enough);
+            s.spawn(move || worker(t, seed.wrapping_add(i * 0x9E37), ops, enough));
         }
     });
+    // Cycles that completed while the workers ran (the tests of this file
+    // are serialised and leave no thread behind, so all are this test's).
+    let cycles = tricolor_gc::mem_stats().num_gc - gc0;
     stop.store(true, Ordering::Relaxed);
     collector.join().unwrap();
-    let st = tricolor_gc::mem_stats();
     tricolor_gc::set_gc_percent(prev);
-    eprintln!("pin: {} cycles, max pause {:?}, max pin wait {:?}", st.num_gc - gc0, st.pause_max, st.pin_wait_max);
-    assert!(st.num_gc - gc0 >= 10, "too few cycles ran beside the pins to test anything");
+    eprintln!("pin: {cycles} cycles beside the pins");
+    assert!(cycles >= MIN_CYCLES, "too few cycles ran beside the pins to test anything: {cycles}");
 }
 
 /// Row 34: a nested pin's `repin` keeps the section open, since the outer
 /// pin's Refs are still live. A `collect()` started on another thread can
-/// only finish after the outermost pin ends.
+/// only finish after the outermost pin ends: inner pins repin over and over
+/// for 300 ms after the collector has called `collect()` (a repin that let
+/// its stops through would let it finish within milliseconds), then the
+/// outer pin ends and the collector must finish. The tests of this file are
+/// serialised and leave no thread behind, so the growth of the total pin
+/// wait is this collection's: it must cover most of the 300 ms, or the
+/// collector was not waiting during the repins and nothing was tested.
 #[test]
 fn nested_repin_keeps_the_outer_pin() {
     let _serial = init();
-    pin(|outer| {
+    let waited0 = tricolor_gc::mem_stats().pin_wait_total;
+    let done = Arc::new(AtomicBool::new(false));
+    let (calling_tx, calling) = mpsc::channel();
+    let collector = pin(|outer| {
         let a = outer.alloc(Node { id: 7, check: checksum(7), left: Member::null(), right: Member::null() });
-        let done = Arc::new(AtomicBool::new(false));
         let d = done.clone();
-        let t = std::thread::spawn(move || {
+        let collector = std::thread::spawn(move || {
+            calling_tx.send(()).unwrap();
             tricolor_gc::collect();
             d.store(true, Ordering::SeqCst);
         });
-        std::thread::sleep(Duration::from_millis(30));
-        pin(|inner| {
-            inner.repin();
-            std::thread::sleep(Duration::from_millis(60));
-        });
-        assert!(!done.load(Ordering::SeqCst), "a collection completed inside the outer pin");
+        calling.recv().unwrap();
+        let t0 = Instant::now();
+        let mut repins = 0u64;
+        while t0.elapsed() < Duration::from_millis(300) && !done.load(Ordering::SeqCst) {
+            pin(|inner| inner.repin());
+            repins += 1;
+            std::thread::yield_now();
+        }
+        assert!(!done.load(Ordering::SeqCst), "a collection completed inside the outer pin ({repins} inner repins)");
         assert_eq!(a.check, checksum(7));
-        // Let the collector through once the outer pin ends.
-        std::mem::forget(t);
+        collector
     });
+    // The outer pin has ended: the collection goes through.
+    collector.join().unwrap();
+    assert!(done.load(Ordering::SeqCst));
+    let waited = tricolor_gc::mem_stats().pin_wait_total - waited0;
+    assert!(waited >= Duration::from_millis(100), "the collector waited only {waited:?} for the outer pin");
 }
 
 fn panic_message(r: std::thread::Result<()>) -> String {
@@ -237,67 +273,100 @@ fn a_panic_unwinds_out_of_a_pin() {
 }
 
 /// Row 33: a collection the heap calls for inside a pin is started when the
-/// pin ends, not inside it (where its stop would wait for this thread).
+/// pin ends, not inside it (where its stop would wait for this thread: the
+/// child would hang and be killed). Runs in a child process and counts only
+/// heap-triggered cycles (`num_gc - num_forced_gc`): nothing else in the
+/// child allocates, so the pin's end must start exactly one, which the
+/// `collect()` after it waits for before forcing its own.
 #[test]
 fn heap_triggered_cycle_is_deferred_to_the_pin_end() {
+    const NAME: &str = "heap_triggered_cycle_is_deferred_to_the_pin_end";
+    if !child::is_child(NAME) {
+        eprint!("{}", child::run(NAME, &[], Duration::from_secs(300)));
+        return;
+    }
     let _serial = init();
-    let before = tricolor_gc::mem_stats().num_gc;
+    let unforced = || {
+        let st = tricolor_gc::mem_stats();
+        st.num_gc - st.num_forced_gc
+    };
+    let before = unforced();
+    let goal = tricolor_gc::mem_stats().next_gc;
+    let bytes = 64u64 << 20;
+    assert!(bytes > 4 * goal, "64 MiB must be well past the goal ({goal} bytes)");
     let made = pin(|g| {
         let mut n = 0u64;
         // Well past any goal: 64 MiB of 32-byte nodes.
-        for i in 0..(2u64 << 20) {
+        for i in 0..bytes / 32 {
             let x = g.alloc(Node { id: i, check: checksum(i), left: Member::null(), right: Member::null() });
             n += x.check & 1;
         }
         n
     });
-    let _ = made;
-    let t = Instant::now();
-    while tricolor_gc::mem_stats().num_gc == before && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(tricolor_gc::mem_stats().num_gc > before, "no cycle followed the pin");
+    assert!(made > 0);
+    tricolor_gc::collect();
+    let triggered = unforced() - before;
+    assert_eq!(triggered, 1, "the pin's end must start exactly one heap-triggered cycle");
 }
 
 /// Row 38: a long pin delays the collector, but not other threads: a stop
 /// waits for pins before it pauses anyone, so short critical sections keep
-/// running meanwhile.
+/// running meanwhile. The pinned thread stays pinned until this thread has
+/// run its sections for 300 ms after the collector called `collect()`: had
+/// the stop paused the sections before waiting for the pin, they would wait
+/// for a pin that waits for them, and the child would hang and be killed.
+/// Runs in a child process, so the longest pin wait is this test's.
 #[test]
 fn a_long_pin_does_not_pause_other_threads() {
+    const NAME: &str = "a_long_pin_does_not_pause_other_threads";
+    if !child::is_child(NAME) {
+        eprint!("{}", child::run(NAME, &[], Duration::from_secs(300)));
+        return;
+    }
     let _serial = init();
     let mut keep = Gc::new(Node { id: 0, check: 0, left: Member::null(), right: Member::null() });
-    let pinned = Arc::new(AtomicBool::new(false));
-    let p = pinned.clone();
+    let (pinned_tx, pinned) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
     let pinner = std::thread::spawn(move || {
         pin(|g| {
             let n = g.alloc(Node { id: 5, check: checksum(5), left: Member::null(), right: Member::null() });
-            p.store(true, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(400));
+            pinned_tx.send(()).unwrap();
+            // Blocks inside the pin until the main thread is done.
+            release_rx.recv().unwrap();
             assert_eq!(n.check, checksum(5));
         });
     });
-    while !pinned.load(Ordering::SeqCst) {
-        std::thread::yield_now();
-    }
+    pinned.recv().unwrap();
     // A forced cycle now waits for the pin.
-    let collector = std::thread::spawn(tricolor_gc::collect);
-    std::thread::sleep(Duration::from_millis(20));
+    let done = Arc::new(AtomicBool::new(false));
+    let (calling_tx, calling) = mpsc::channel();
+    let d = done.clone();
+    let collector = std::thread::spawn(move || {
+        calling_tx.send(Instant::now()).unwrap();
+        tricolor_gc::collect();
+        d.store(true, Ordering::SeqCst);
+    });
+    let called: Instant = calling.recv().unwrap();
     // Meanwhile this thread allocates and reads through handles.
-    let mut worst = Duration::ZERO;
-    let start = Instant::now();
-    let mut last = start;
-    loop {
+    let (mut worst, mut sections) = (Duration::ZERO, 0u64);
+    let mut last = Instant::now();
+    while called.elapsed() < Duration::from_millis(300) || sections < 10_000 {
         let n = Gc::new(Node { id: 1, check: 1, left: Member::from(&keep), right: Member::null() });
         keep = n.left.get().unwrap();
+        sections += 1;
         let now = Instant::now();
         worst = worst.max(now - last);
         last = now;
-        if now - start > Duration::from_millis(200) {
-            break;
-        }
     }
+    assert!(!done.load(Ordering::SeqCst), "collect() completed while a thread was pinned");
+    let waited = called.elapsed();
+    release.send(()).unwrap();
     pinner.join().unwrap();
     collector.join().unwrap();
-    assert!(worst < Duration::from_millis(150), "a short section waited {worst:?} for a pinned thread");
-    assert!(tricolor_gc::mem_stats().pin_wait_max >= Duration::from_millis(100), "the stop did not wait for the pin");
+    assert!(done.load(Ordering::SeqCst));
+    let pin_wait = tricolor_gc::mem_stats().pin_wait_max;
+    eprintln!("{sections} sections beside the pin, longest gap {worst:?}; the stop waited {pin_wait:?} for the pin");
+    // The stop began after `called` and ended its wait at the release.
+    assert!(pin_wait <= waited + Duration::from_millis(100), "pin wait {pin_wait:?} > {waited:?} since collect()");
+    assert!(pin_wait >= Duration::from_millis(100), "the stop did not wait for the pin: {pin_wait:?}");
 }

@@ -1,5 +1,6 @@
 //! One test per row of docs/pointer-model.md that is not a compile-fail
-//! test: GcVec, Weak, cleanups, pending Members, threads.
+//! test: GcVec, Weak, cleanups, pending Members, threads, and handles used
+//! from thread-local destructors after the thread's mutator is gone.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -159,37 +160,96 @@ fn cleanups_run_after_collection_and_can_be_stopped() {
     assert_eq!(ran.load(Ordering::SeqCst), 1, "a's cleanup ran, b's was stopped");
 }
 
-/// Row 16: a `Gc` dropped from a thread-local destructor that runs after the
-/// thread's own mutator was torn down goes through the fallback mutator.
+/// Drops of `Probe`s: only `gc_dropped_in_late_thread_local_destructor`
+/// creates them.
+static PROBES_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Trace)]
+#[trace(no_pointers)]
+struct Probe {
+    id: u64,
+    check: u64,
+}
+impl Probe {
+    fn new(id: u64) -> Probe {
+        Probe { id, check: !id.wrapping_mul(0x9E37_79B9_7F4A_7C15) }
+    }
+    fn intact(&self, id: u64) -> bool {
+        self.id == id && self.check == !id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+impl Drop for Probe {
+    fn drop(&mut self) {
+        PROBES_DROPPED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Row 16: a `Gc` used and dropped from a thread-local destructor that runs
+/// after the thread's own mutator was torn down goes through the fallback
+/// mutator. The probe object is reachable only through the handle that the
+/// destructor holds (its root slot was handed to the fallback table when the
+/// mutator was torn down), so: collections run while the destructor holds it
+/// must not free it (its drop glue must not run, its fields stay intact), and
+/// once the destructor drops it, the next collection must free it. The same
+/// goes for an object the destructor allocates through the fallback mutator.
+/// Barriers (no thread-locals involved) hand control back and forth; the
+/// destructor records what it saw and the test thread asserts it (a panic in
+/// a thread-local destructor would abort the whole binary).
 #[test]
 fn gc_dropped_in_late_thread_local_destructor() {
-    struct Late(Option<Gc<Node>>, Option<Gc<Node>>);
+    use std::sync::{Barrier, Mutex};
+    /// What the destructor saw: (mutator torn down, probe intact, fresh intact).
+    type Seen = Arc<Mutex<Option<(bool, bool, bool)>>>;
+    struct Late {
+        probe: Option<Gc<Probe>>,
+        shared: Option<Gc<Node>>,
+        sync: Option<(Arc<Barrier>, Seen)>,
+    }
     impl Drop for Late {
         fn drop(&mut self) {
-            // Allocates and drops after (possibly) the mutator is gone.
-            let fresh = node(77);
-            assert_eq!(fresh.id, 77);
-            self.0.take();
-            self.1.take();
+            let Some((sync, seen)) = self.sync.take() else { return };
+            // The mutator is gone: pin, which needs it, refuses to run.
+            let torn_down = std::panic::catch_unwind(|| tricolor_gc::pin(|_| ())).is_err();
+            // Allocates through the fallback mutator; only this handle holds it.
+            let fresh = Gc::new(Probe::new(78));
+            sync.wait(); // 1: the test thread collects while we hold both handles
+            sync.wait(); // 2: it has collected
+            let probe = self.probe.take().unwrap();
+            *seen.lock().unwrap() = Some((torn_down, probe.intact(77), fresh.intact(78)));
+            drop((probe, fresh));
+            // Drops a clone of an object that the test thread still holds.
+            self.shared.take();
         }
     }
-    thread_local! { static LATE: std::cell::RefCell<Late> = const { std::cell::RefCell::new(Late(None, None)) }; }
+    thread_local! {
+        static LATE: std::cell::RefCell<Late> =
+            const { std::cell::RefCell::new(Late { probe: None, shared: None, sync: None }) };
+    }
+    let dropped = || PROBES_DROPPED.load(Ordering::SeqCst);
+    let sync = Arc::new(Barrier::new(2));
+    let seen: Seen = Arc::default();
     let shared = node(5);
-    let s2 = shared.clone();
-    std::thread::spawn(move || {
+    let (s2, handshake) = (shared.clone(), (sync.clone(), seen.clone()));
+    let t = std::thread::spawn(move || {
         // Register LATE's destructor before the thread's first GC operation
         // registers the mutator's: destructors run in reverse order, so
         // LATE's runs after the mutator was torn down.
         LATE.with(|_| {});
-        let mine = node(6);
-        LATE.with(|l| {
-            l.borrow_mut().0 = Some(mine);
-            l.borrow_mut().1 = Some(s2);
-        });
-    })
-    .join()
-    .unwrap();
+        let probe = Gc::new(Probe::new(77));
+        LATE.with(|l| *l.borrow_mut() = Late { probe: Some(probe), shared: Some(s2), sync: Some(handshake) });
+    });
+    sync.wait(); // 1: the thread's mutator is gone; its destructor holds the probe
+    assert_eq!(dropped(), 0);
     collect();
+    collect();
+    assert_eq!(dropped(), 0, "a collection freed an object held only by a thread-local destructor's handle");
+    sync.wait(); // 2: the destructor checks its objects and drops them
+    t.join().unwrap();
+    let (torn_down, probe_intact, fresh_intact) = seen.lock().unwrap().expect("the destructor ran");
+    assert!(torn_down, "LATE's destructor ran before the mutator's: not the fallback path");
+    assert!(probe_intact && fresh_intact, "an object was overwritten while the destructor held it");
+    collect();
+    assert_eq!(dropped(), 2, "objects dropped through the fallback mutator were not freed by the next collection");
     assert_eq!(shared.id, 5);
 }
 

@@ -737,10 +737,130 @@ mod tests {
         assert!(first_time("tricolor-gc: another test line"));
     }
 
-    #[test]
-    fn parsers_never_panic() {
-        const ALPHABET: &[&str] = &[
-            "",
+    // ---- properties (proptest): the parsers against independent models ----
+    //
+    // Each model below restates the documented grammar with std's own
+    // integer parsing (and `i128`/`u128` headroom) instead of the hand-written
+    // digit loop under test, so a wrong bound, a lost sign or a mis-scaled
+    // unit shows up as a disagreement, not only a panic.
+
+    use proptest::prelude::*;
+
+    /// The byte-count unit suffixes with their multipliers.
+    const UNITS: [(&str, u64); 6] =
+        [("", 1), ("B", 1), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40)];
+    /// The GODEBUG keys the collector reads.
+    const KEYS: [&str; 6] = ["gctrace", "gccheckmark", "gcstoptheworld", "madvdontneed", "gcpacertrace", "clobberfree"];
+
+    /// Model of `go_atoi32`: `-?[0-9]+` whose value fits an `i32`.
+    fn model_atoi32(s: &str) -> Option<i32> {
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let significant = digits.trim_start_matches('0');
+        if significant.len() > 12 {
+            return None; // far outside i32 whatever the digits
+        }
+        let magnitude: i128 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
+        i32::try_from(if s.starts_with('-') { -magnitude } else { magnitude }).ok()
+    }
+
+    /// Model of `parse_byte_count`: `^[0-9]+(([KMGT]i)?B)?$`, at most `i64::MAX`.
+    fn model_byte_count(s: &str) -> Option<u64> {
+        let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+        let (digits, suffix) = s.split_at(end);
+        let &(_, mult) = UNITS.iter().find(|(u, _)| *u == suffix)?;
+        if digits.is_empty() {
+            return None;
+        }
+        let significant = digits.trim_start_matches('0');
+        if significant.len() > 25 {
+            return None;
+        }
+        let n: u128 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
+        let bytes = n * u128::from(mult);
+        (bytes <= i64::MAX as u128).then_some(bytes as u64)
+    }
+
+    /// Model of `parse_gc_percent`.
+    fn model_gc_percent(s: &str) -> Option<Option<u32>> {
+        if s == "off" {
+            return Some(None);
+        }
+        model_atoi32(s).map(|n| u32::try_from(n).ok())
+    }
+
+    /// Model of `parse_max_procs`.
+    fn model_max_procs(s: &str) -> Option<usize> {
+        model_atoi32(s).filter(|&n| n > 0).map(|n| n as usize)
+    }
+
+    /// Model of `apply_godebug` from the defaults: the resulting keys and the
+    /// number of warnings (one per known key with a value `atoi32` rejects).
+    fn model_godebug(s: &str) -> (Debug, usize) {
+        let mut d = Debug::default();
+        let mut warnings = 0;
+        for item in s.split(',') {
+            let Some(eq) = item.find('=') else { continue };
+            let (key, value) = (&item[..eq], &item[eq + 1..]);
+            if !KEYS.contains(&key) {
+                continue;
+            }
+            let Some(n) = model_atoi32(value) else {
+                warnings += 1;
+                continue;
+            };
+            match key {
+                "gctrace" => d.gctrace = n.max(0) as u32,
+                "gccheckmark" => d.gccheckmark = n > 0,
+                "gcstoptheworld" => d.gcstoptheworld = n.max(0) as u32,
+                "madvdontneed" => d.madvdontneed = n != 0,
+                "gcpacertrace" => d.gcpacertrace = n > 0,
+                _ => d.clobberfree = n > 0,
+            }
+        }
+        (d, warnings)
+    }
+
+    /// Decimal text around the interesting bounds: int32, int64, uint64,
+    /// leading zeros, long digit runs.
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (0u64..300).prop_map(|n| n.to_string()),
+            any::<u32>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            prop::sample::select(vec![
+                "2147483647",
+                "2147483648",
+                "4294967295",
+                "4294967296",
+                "9223372036854775807",
+                "9223372036854775808",
+                "18446744073709551615",
+                "18446744073709551616",
+                "8388607",
+                "8388608",
+                "9007199254740991",
+                "9007199254740992",
+            ])
+            .prop_map(String::from),
+            (-20i64..20).prop_map(|d| ((i64::MAX as i128) + i128::from(d)).to_string()),
+            (-20i64..20).prop_map(|d| ((8_388_607i128 << 40) + i128::from(d)).to_string()),
+            "0{1,6}[0-9]{0,6}",
+            "[0-9]{15,45}",
+        ]
+    }
+
+    /// Candidate values: signed numbers with unit suffixes (valid and not),
+    /// keywords, token soup, arbitrary Unicode and lossy non-UTF-8.
+    fn value() -> impl Strategy<Value = String> {
+        let sign = prop::sample::select(vec!["", "", "", "-", "+", "--", " ", "-+"]);
+        let suffix = prop::sample::select(vec![
+            "", "", "", "B", "KiB", "MiB", "GiB", "TiB", "kib", "KB", "K", "Ki", "PiB", "iB", "b", "MiBB", ".5", ".0",
+            ".5GiB", " ", "%", "e3", "x", "\u{e9}", "\u{fffd}", "\n", "\0", "\u{2212}", "\u{0661}",
+        ]);
+        let token = prop::sample::select(vec![
             "0",
             "1",
             "9",
@@ -760,22 +880,211 @@ mod tests {
             "=",
             ",",
             "gctrace",
-            "madvdontneed",
-            "\u{fffd}",
-            "é",
             "99999999999",
+            "\u{e9}",
+            "\u{1f600}",
+        ]);
+        prop_oneof![
+            4 => (sign, number(), suffix).prop_map(|(a, n, u)| format!("{a}{n}{u}")),
+            1 => prop::sample::select(vec!["", "off", "OFF", "Off", " off", "off ", "-", "B", "KiB"]).prop_map(String::from),
+            2 => prop::collection::vec(token, 0..8).prop_map(|t| t.concat()),
+            1 => any::<String>(),
+            1 => any::<Vec<u8>>().prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ]
+    }
+
+    /// A GODEBUG string: items of known, unknown and mis-spelt keys with
+    /// candidate values (free of commas), bare keys and empty items.
+    fn godebug() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "gctrace",
+            "gccheckmark",
+            "gcstoptheworld",
+            "madvdontneed",
+            "gcpacertrace",
+            "clobberfree",
+            "GCTRACE",
+            " gctrace",
+            "gctrace ",
+            "asyncpreemptoff",
+            "",
+        ]);
+        let item = prop_oneof![
+            6 => (key.clone(), value()).prop_map(|(k, v)| format!("{k}={}", v.replace(',', ""))),
+            1 => key.prop_map(String::from),
+            1 => Just(String::new()),
+            1 => Just("=".to_string()),
         ];
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..20_000 {
-            let mut s = String::new();
-            for _ in 0..(state % 7) {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                s.push_str(ALPHABET[(state >> 33) as usize % ALPHABET.len()]);
+        prop::collection::vec(item, 0..7).prop_map(|items| items.join(","))
+    }
+
+    fn optional(s: impl Strategy<Value = String>) -> impl Strategy<Value = Option<String>> {
+        prop::option::weighted(0.8, s)
+    }
+
+    /// The warning line for `name` and `value`, as the reader must print it.
+    fn assert_warning(warnings: &[String], name: &str, value: &str, used: &str) {
+        let want_prefix = format!("tricolor-gc: ignoring {name}={value:?}: ");
+        let w = warnings.iter().find(|w| w.starts_with(&want_prefix));
+        let w = w.unwrap_or_else(|| panic!("no warning for {name}={value:?} in {warnings:?}"));
+        assert!(w.ends_with(&format!("; using {used}")), "{w:?}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn byte_count_agrees_with_the_grammar(s in value()) {
+            let got = parse_byte_count(&s);
+            prop_assert_eq!(got.clone().ok(), model_byte_count(&s), "{:?} -> {:?}", s, got);
+            if let Err(reason) = got {
+                prop_assert!(!reason.is_empty() && !reason.contains('\n'));
             }
-            let _ = parse_byte_count(&s);
-            let _ = parse_gc_percent(&s);
-            let (_, warnings) = read(&[("GOGC", &s), ("GOMEMLIMIT", &s), ("GOMAXPROCS", &s), ("GODEBUG", &s)]);
-            assert!(warnings.len() <= 3 + s.matches(',').count() + 1);
+        }
+
+        #[test]
+        fn byte_counts_round_trip(bytes in prop_oneof![0..=i64::MAX as u64, 0u64..(1 << 24)], zeros in 0usize..3) {
+            // The largest unit that divides exactly, then every smaller one.
+            for &(unit, mult) in UNITS.iter().rev().filter(|(_, m)| bytes % m == 0) {
+                let s = format!("{}{}{unit}", "0".repeat(zeros), bytes / mult);
+                prop_assert_eq!(parse_byte_count(&s), Ok(bytes), "{:?}", s);
+            }
+            // One unit more than fits overflows instead of wrapping.
+            let (unit, mult) = UNITS[5];
+            let over = i64::MAX as u64 / mult + 1 + bytes % 1000;
+            let s = format!("{over}{unit}");
+            prop_assert!(parse_byte_count(&s).is_err(), "{:?}", s);
+        }
+
+        #[test]
+        fn gc_percent_agrees_with_atoi32(s in value()) {
+            let got = parse_gc_percent(&s);
+            prop_assert_eq!(got.clone().ok(), model_gc_percent(&s), "{:?} -> {:?}", s, got);
+        }
+
+        #[test]
+        fn gc_percent_round_trips(n in any::<i32>()) {
+            let want = u32::try_from(n).ok();
+            prop_assert_eq!(parse_gc_percent(&n.to_string()), Ok(want));
+            // Beyond int32 in either direction: rejected, never wrapped.
+            prop_assert!(parse_gc_percent(&(i64::from(n) + (1i64 << 32)).to_string()).is_err());
+        }
+
+        #[test]
+        fn godebug_agrees_with_the_model(s in godebug()) {
+            let (config, warnings) = read(&[("GODEBUG", &s)]);
+            let (want, count) = model_godebug(&s);
+            prop_assert_eq!(config.debug, want, "GODEBUG={:?}", s);
+            prop_assert_eq!(warnings.len(), count, "GODEBUG={:?}: {:?}", s, warnings);
+            for w in &warnings {
+                prop_assert!(w.starts_with("tricolor-gc: ignoring GODEBUG ") && !w.contains(['\n', '\r']), "{:?}", w);
+            }
+            // Nothing else moves.
+            prop_assert_eq!((config.gc_percent, config.memory_limit, config.max_procs), (Some(100), NO_MEMORY_LIMIT, cpus()));
+        }
+
+        /// Any mix of the four variables: valid values are used, each
+        /// invalid one falls back to its default with exactly one warning
+        /// naming it, and never disturbs the others.
+        #[test]
+        fn reader_uses_valid_values_and_defaults_bad_ones(
+            gogc in optional(value()),
+            limit in optional(prop_oneof![value(), Just("off".to_string())]),
+            procs in optional(value()),
+            debug in optional(godebug()),
+        ) {
+            let mut vars = Vec::new();
+            for (name, v) in [("GOGC", &gogc), ("GOMEMLIMIT", &limit), ("GOMAXPROCS", &procs), ("GODEBUG", &debug)] {
+                if let Some(v) = v {
+                    vars.push((name, v.as_str()));
+                }
+            }
+            let (config, warnings) = read(&vars);
+            let set = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+            let mut want_warnings = 0;
+
+            let want_gogc = match set(&gogc) {
+                None => Some(DEFAULT_GC_PERCENT),
+                Some(v) => model_gc_percent(&v).unwrap_or_else(|| {
+                    want_warnings += 1;
+                    assert_warning(&warnings, "GOGC", &v, "100");
+                    Some(DEFAULT_GC_PERCENT)
+                }),
+            };
+            let want_limit = match set(&limit) {
+                None => NO_MEMORY_LIMIT,
+                Some(v) if v == "off" => NO_MEMORY_LIMIT,
+                Some(v) => model_byte_count(&v).unwrap_or_else(|| {
+                    want_warnings += 1;
+                    assert_warning(&warnings, "GOMEMLIMIT", &v, "off");
+                    NO_MEMORY_LIMIT
+                }),
+            };
+            let want_procs = match set(&procs) {
+                None => cpus(),
+                Some(v) => model_max_procs(&v).unwrap_or_else(|| {
+                    want_warnings += 1;
+                    assert_warning(&warnings, "GOMAXPROCS", &v, &cpus().to_string());
+                    cpus()
+                }),
+            };
+            let want_debug = match set(&debug) {
+                None => Debug::default(),
+                Some(v) => {
+                    let (d, n) = model_godebug(&v);
+                    want_warnings += n;
+                    d
+                }
+            };
+            let want = Config { gc_percent: want_gogc, memory_limit: want_limit, max_procs: want_procs, debug: want_debug };
+            prop_assert_eq!(&config, &want, "{:?}", vars);
+            prop_assert_eq!(warnings.len(), want_warnings, "{:?}: {:?}", vars, warnings);
+            for w in &warnings {
+                prop_assert!(w.starts_with("tricolor-gc: ignoring ") && !w.contains(['\n', '\r', '\0']), "{:?}", w);
+            }
+        }
+
+        /// A configuration written out as the variables Go documents reads
+        /// back unchanged, without warnings.
+        #[test]
+        fn written_config_reads_back(
+            gogc in prop::option::of(0..=i32::MAX as u32),
+            off_spelling in any::<bool>(),
+            limit in prop_oneof![Just(NO_MEMORY_LIMIT), 0..=NO_MEMORY_LIMIT, (0u64..4096).prop_map(|n| n << 20)],
+            procs in prop_oneof![1usize..=512, 1..=i32::MAX as usize],
+            gctrace in prop_oneof![0u32..3, 0..=i32::MAX as u32],
+            stw in 0u32..3,
+            flags in any::<[bool; 4]>(),
+            magnitude in 1..=i32::MAX,
+            noise in prop::sample::select(vec!["", "asyncpreemptoff=1,", "gctrace,", ",", "foo=bar,", "GCTRACE=9,"]),
+        ) {
+            let [gccheckmark, madvdontneed, gcpacertrace, clobberfree] = flags;
+            let want = Config {
+                gc_percent: gogc,
+                memory_limit: limit,
+                max_procs: procs,
+                debug: Debug { gctrace, gccheckmark, gcstoptheworld: stw, madvdontneed, gcpacertrace, clobberfree },
+            };
+            // Booleans in any spelling Go accepts for them.
+            let positive = |on: bool| if on { magnitude } else { -(magnitude - 1) };
+            let non_zero = |on: bool| if on { -magnitude } else { 0 };
+            let gogc_text = match gogc {
+                Some(n) => n.to_string(),
+                None if off_spelling => "off".to_string(),
+                None => (-magnitude).to_string(),
+            };
+            let limit_text = match UNITS.iter().rev().find(|(_, m)| limit % m == 0) {
+                _ if limit == NO_MEMORY_LIMIT && off_spelling => "off".to_string(),
+                Some((unit, mult)) => format!("{}{unit}", limit / mult),
+                None => unreachable!("B divides everything"),
+            };
+            let godebug = format!(
+                "{noise}gctrace={gctrace},gccheckmark={},gcstoptheworld={stw},madvdontneed={},gcpacertrace={},clobberfree={}",
+                positive(gccheckmark), non_zero(madvdontneed), positive(gcpacertrace), positive(clobberfree),
+            );
+            let procs_text = procs.to_string();
+            let vars = [("GOGC", gogc_text.as_str()), ("GOMEMLIMIT", &limit_text), ("GOMAXPROCS", &procs_text), ("GODEBUG", &godebug)];
+            prop_assert_eq!(read(&vars), (want, vec![]), "{:?}", vars);
         }
     }
 
