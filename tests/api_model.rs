@@ -162,7 +162,7 @@ fn run_case(ops: &[Op], families: Families) {
 
 /// Replays `ops` in a child process and returns its exit status and the
 /// tail of its stderr.
-fn replay_in_child(ops: &[Op]) -> (Option<i32>, String) {
+fn replay_in_child(ops: &[Op]) -> (String, String) {
     let hex = api_ops::to_hex(&api_ops::encode(ops));
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["api_model_replay", "--exact", "--nocapture", "--test-threads=1"])
@@ -171,7 +171,12 @@ fn replay_in_child(ops: &[Op]) -> (Option<i32>, String) {
         .expect("cannot re-run the test binary");
     let err = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    (out.status.code(), lines[lines.len().saturating_sub(25)..].join("\n"))
+    let status = match (out.status.code(), std::os::unix::process::ExitStatusExt::signal(&out.status)) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(s)) => format!("killed by signal {s}"),
+        (None, None) => "no status".into(),
+    };
+    (status, lines[lines.len().saturating_sub(25)..].join("\n"))
 }
 
 /// The model test: `DEFAULT_CASES` random programs (or `PROPTEST_CASES`),
@@ -205,7 +210,7 @@ fn api_model_proptest() {
             panic!(
                 "api_model: a program fails ({why}).\nminimal program ({} ops):\n{ops:#?}\n\
                  replay: API_MODEL_REPLAY={hex} cargo test --release --test api_model api_model_replay -- --nocapture\n\
-                 replayed in a child: exit {code:?}; its stderr ends:\n{tail}",
+                 replayed in a child: {code}; its stderr ends:\n{tail}",
                 ops.len()
             );
         }

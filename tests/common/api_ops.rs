@@ -2293,41 +2293,15 @@ impl Interp {
         let (Some(vr), Some(xi)) = (self.pick_vec(v), self.pick_node(x)) else { return Ok(()) };
         let xh = self.node(xi).clone();
         let xid = self.roots[xi].0;
+        // Rounds on fresh vectors first, so that every round races with
+        // several growths of the backing array (the race is timing-bound).
         let pre = self.vec_model(vr).clone();
-        let vec = self.vec_of(vr);
-        let done = AtomicBool::new(false);
-        let mut bad: Option<String> = None;
-        let r = std::thread::scope(|s| {
-            let t = s.spawn(|| {
-                for _ in 0..n {
-                    vec.push(&xh);
-                    progress();
-                }
-                done.store(true, Ordering::Release);
-            });
-            loop {
-                let finished = done.load(Ordering::Acquire);
-                let l = vec.len();
-                for i in [l, l.wrapping_sub(1), l + 1] {
-                    if let Some(g) = vec.get(i) {
-                        let id = g.tag.id;
-                        let ok = if i < pre.len() { id == pre[i] } else { id == xid && i < pre.len() + n };
-                        if !ok && bad.is_none() {
-                            bad = Some(format!("get({i}) at len {l} returned {id} during the race"));
-                        }
-                    }
-                }
-                progress();
-                if finished {
-                    break;
-                }
-            }
-            t.join()
-        });
-        r.map_err(|p| format!("pushing thread panicked: {}", panic_message(&*p)))?;
-        if let Some(b) = bad {
-            return Err(b);
-        }
+        let fresh: Vec<GcVec<Node>> = (0..RACE_ROUNDS).map(|_| GcVec::new()).collect();
+        let mut vecs: Vec<(&GcVec<Node>, &[u64])> = fresh.iter().map(|v| (v, &[][..])).collect();
+        vecs.push((self.vec_of(vr), &pre));
+        race(&vecs, &xh, xid, n)?;
+        drop(vecs);
+        drop(fresh);
         self.vec_model(vr).extend(std::iter::repeat(xid).take(n));
         let want = self.vec_model(vr).len();
         ensure!(self.vec_of(vr).len() == want, "after the race len is {}, expected {want}", self.vec_of(vr).len());
@@ -2363,19 +2337,19 @@ impl Interp {
                 }
                 cur = c.a.load(g);
             }
-            if let Some((_, t)) = &target {
-                let tr = t.to_ref(g);
-                tr.b.set_ref(last);
-                if !tr.b.load(g).is_some_and(|r| tricolor_gc::Ref::ptr_eq(r, last)) {
-                    err = Some("set_ref then load disagree".into());
-                }
-            }
             for (h, edges) in &checks {
                 let r = h.to_ref(g);
                 let a = r.a.load(g).map(|x| x.tag.id);
                 let b = r.b.load(g).map(|x| x.tag.id);
                 if a != edges[0] || b != edges[1] {
                     err = Some(format!("load read {a:?}/{b:?}, model {:?}", edges));
+                }
+            }
+            if let Some((_, t)) = &target {
+                let tr = t.to_ref(g);
+                tr.b.set_ref(last);
+                if !tr.b.load(g).is_some_and(|r| tricolor_gc::Ref::ptr_eq(r, last)) {
+                    err = Some("set_ref then load disagree".into());
                 }
             }
             (root.then(|| last.root()), err)
@@ -2663,6 +2637,70 @@ impl Interp {
             c.remove(id);
         }
     }
+}
+
+/// Rounds of `VecRace` on fresh vectors.
+const RACE_ROUNDS: usize = 256;
+
+/// One thread pushes `x` `n` times onto each vector in turn while this one
+/// reads around `len()` of the vector being pushed to; every element read
+/// must be one that was there (`pre`) or pushed.
+fn race(vecs: &[(&GcVec<Node>, &[u64])], xh: &Gc<Node>, xid: u64, n: usize) -> Result<(), String> {
+    use std::sync::atomic::AtomicUsize;
+    // Round k starts when this thread sets `go` to k and ends when the
+    // pusher sets `fin` to k + 1; this thread reads all round long.
+    let go = AtomicUsize::new(usize::MAX);
+    let fin = AtomicUsize::new(0);
+    const ABORT: usize = usize::MAX - 1;
+    /// Releases the pusher if this thread unwinds (a panic in `get`).
+    struct Release<'a>(&'a AtomicUsize);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.0.store(ABORT, Ordering::Release);
+        }
+    }
+    let mut bad: Option<String> = None;
+    let r = std::thread::scope(|s| {
+        let _release = Release(&go);
+        let t = s.spawn(|| {
+            for (k, (vec, _)) in vecs.iter().enumerate() {
+                loop {
+                    match go.load(Ordering::Acquire) {
+                        g if g == k => break,
+                        ABORT => return,
+                        _ => std::thread::yield_now(),
+                    }
+                }
+                for _ in 0..n {
+                    vec.push(xh);
+                }
+                fin.store(k + 1, Ordering::Release);
+            }
+        });
+        for (k, &(vec, pre)) in vecs.iter().enumerate() {
+            go.store(k, Ordering::Release);
+            loop {
+                let finished = fin.load(Ordering::Acquire) > k;
+                let l = vec.len();
+                for i in [l.wrapping_sub(1), l, l + 1] {
+                    if let Some(g) = vec.get(i) {
+                        let id = g.tag.id;
+                        let ok = if i < pre.len() { id == pre[i] } else { id == xid && i < pre.len() + n };
+                        if !ok && bad.is_none() {
+                            bad = Some(format!("get({i}) at len {l} returned {id} during the race"));
+                        }
+                    }
+                }
+                if finished {
+                    break;
+                }
+            }
+            progress();
+        }
+        t.join()
+    });
+    r.map_err(|p| format!("pushing thread panicked: {}", panic_message(&*p)))?;
+    bad.map_or(Ok(()), Err)
 }
 
 fn join<T>(h: std::thread::JoinHandle<T>) -> Result<T, String> {
