@@ -247,7 +247,8 @@ pub enum Op {
         n: u8,
     },
     /// Holds a lock (the one `NewReentrant { kind: 2 }` drop glue takes)
-    /// while allocating `16 * (1 + n % 16)` small objects and 4 KiB blobs.
+    /// while allocating `64 * (1 + n % 8)` times four small objects and a
+    /// 4 KiB blob.
     LockedAlloc {
         n: u8,
     },
@@ -2127,12 +2128,18 @@ impl Interp {
                 self.objs.get_mut(&nid).unwrap().edges[0] = Some(want);
             }
             Op::LockedAlloc { n } => {
-                let rounds = 16 * (1 + n as usize % 16);
+                // Enough objects of `Reentrant`'s size class to refill its
+                // span several times (lazy sweeps on this thread) and enough
+                // bytes to start cycles at a low GOGC.
+                let rounds = 64 * (1 + n as usize % 8);
                 let _held = TEST_LOCK.lock();
                 for k in 0..rounds as u64 {
-                    let s = Gc::new(ScratchDrop { a: k, b: checksum(k), c: 0 });
+                    for j in 0..4 {
+                        let s = Gc::new(ScratchDrop { a: k + j, b: checksum(k + j), c: 0 });
+                        ensure!(s.b == checksum(k + j), "scratch object reads wrong");
+                    }
                     let p = Gc::new(Plain::<4096>::make(k));
-                    ensure!(s.b == checksum(k) && check_bytes(&p.bytes, k).is_ok(), "scratch object reads wrong");
+                    ensure!(check_bytes(&p.bytes, k).is_ok(), "scratch blob reads wrong");
                     progress();
                 }
             }
