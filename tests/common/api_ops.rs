@@ -2647,7 +2647,7 @@ impl Interp {
 }
 
 /// Rounds of `VecRace` on fresh vectors.
-const RACE_ROUNDS: usize = 256;
+const RACE_ROUNDS: usize = 64;
 
 /// One thread pushes `x` `n` times onto each vector in turn while this one
 /// reads around `len()` of the vector being pushed to; every element read
