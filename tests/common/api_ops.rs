@@ -2398,7 +2398,9 @@ impl Interp {
                         tricolor_gc::collect()
                     }
                 }
-                _ => drop(v.last()),
+                // `last` is a reader now (no lock), so fine inside a pin;
+                // `pop` is a writer and must be refused.
+                _ => drop(v.pop()),
             })
         });
         match r {
