@@ -54,7 +54,7 @@ use core::ptr::NonNull;
 /// call [`Guard::repin`] in long loops. Operations that would wait for a
 /// stop panic inside a pin: [`collect`](crate::collect),
 /// [`mem_stats`](crate::mem_stats), [`safepoint`](crate::safepoint),
-/// [`blocking`](crate::blocking) and the `GcVec` writers (and `last`).
+/// [`blocking`](crate::blocking) and the `GcVec` writers.
 /// A collection that the heap's growth calls for is started when the
 /// outermost pin ends.
 ///

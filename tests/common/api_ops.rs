@@ -1853,7 +1853,7 @@ impl Interp {
             }
             Op::VecNew { cap } => {
                 let v = if cap == 0 { GcVec::new() } else { GcVec::with_capacity(cap as usize) };
-                ensure!(v.is_empty() && v.len() == 0 && v.first().is_none(), "a new GcVec is not empty");
+                ensure!(v.is_empty() && v.first().is_none(), "a new GcVec is not empty");
                 self.svecs.push((Vec::new(), v));
             }
             Op::VecWithCapHuge(k) => {
@@ -1966,7 +1966,7 @@ impl Interp {
                     let vec = self.vec_of(vr);
                     let a: Vec<u64> = vec.iter().map(|g| g.tag.id).collect();
                     let b: Vec<u64> = vec.to_vec().iter().map(Self::node_id).collect();
-                    let c: Vec<u64> = (&*vec).into_iter().map(|g| g.tag.id).collect();
+                    let c: Vec<u64> = vec.into_iter().map(|g| g.tag.id).collect();
                     ensure!(a == m && b == m && c == m, "iter/to_vec read {a:?}/{b:?}/{c:?}, model {m:?}");
                     ensure!(
                         vec.len() == m.len() && vec.is_empty() == m.is_empty(),
@@ -2309,7 +2309,7 @@ impl Interp {
         race(&vecs, &xh, xid, n)?;
         drop(vecs);
         drop(fresh);
-        self.vec_model(vr).extend(std::iter::repeat(xid).take(n));
+        self.vec_model(vr).extend(std::iter::repeat_n(xid, n));
         let want = self.vec_model(vr).len();
         ensure!(self.vec_of(vr).len() == want, "after the race len is {}, expected {want}", self.vec_of(vr).len());
         Ok(())
