@@ -21,3 +21,9 @@ pub unsafe fn set_phase(p: Phase) {
 pub fn barrier_enabled() -> bool {
     crate::mark::barrier_enabled()
 }
+
+/// Root segments held by the fallback table: those exited threads handed
+/// over and no stop has reclaimed yet (row 49's test).
+pub fn fallback_segments() -> usize {
+    crate::mutator::fallback_segments()
+}

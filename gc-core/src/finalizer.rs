@@ -18,12 +18,18 @@
 //!   call any API (allocate, `collect()`, take any lock). A panic in one
 //!   aborts the process with the task's name (an unwind would leave a
 //!   header `DROPPING` forever, or lose a cleanup).
-//! * `wait` returns once every task queued before it was called has run;
-//!   on the finalizer thread itself it returns at once (waiting would be
-//!   waiting for itself).
+//! * `wait` returns once every task queued before it was called has run,
+//!   or once the running task has run for `STUCK` (1 s): a `Drop` that
+//!   blocks — on a lock a `retain` holds, on a thread that is itself in
+//!   `collect()` — must not hang every later `collect()` (Go's
+//!   `runtime.GC` never waits for finalizers; a blocked finalizer there only
+//!   delays the finalizers behind it, as here). The first such wait warns
+//!   once per stuck task, naming it. On the finalizer thread itself `wait`
+//!   returns at once (waiting would be waiting for itself).
 
 use crate::sweep::PendingDrop;
 use core::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -54,6 +60,20 @@ static DONE_LOCK: Mutex<()> = Mutex::new(());
 /// Signals waiters that `DONE` grew.
 static DONE_CV: Condvar = Condvar::new();
 static STARTED: std::sync::Once = std::sync::Once::new();
+
+/// How long the running task may take before `wait` stops waiting for it.
+const STUCK: Duration = Duration::from_secs(1);
+/// The running task: when it started (`None` between tasks), what it is,
+/// and its sequence number. Written by the finalizer thread only.
+static RUNNING: Mutex<Running> = Mutex::new(Running { since: None, what: ("", ""), seq: 0 });
+/// The sequence number of the last task `wait` warned about (0: none).
+static WARNED: AtomicU64 = AtomicU64::new(0);
+
+struct Running {
+    since: Option<Instant>,
+    what: (&'static str, &'static str),
+    seq: u64,
+}
 
 thread_local! {
     static ON_FINALIZER_THREAD: Cell<bool> = const { Cell::new(false) };
@@ -93,8 +113,10 @@ pub(crate) fn on_finalizer_thread() -> bool {
     ON_FINALIZER_THREAD.with(|c| c.get())
 }
 
-/// Waits until every task queued before this call has run. Returns at once
-/// on the finalizer thread. The caller holds no collector lock.
+/// Waits until every task queued before this call has run, or until the
+/// running task has run for `STUCK` (then warns once for that task and
+/// returns: the tasks behind it wait for it, `collect()` does not). Returns
+/// at once on the finalizer thread. The caller holds no collector lock.
 pub(crate) fn wait() {
     if on_finalizer_thread() {
         return;
@@ -102,7 +124,31 @@ pub(crate) fn wait() {
     let target = QUEUE.lock().queued;
     let mut g = DONE_LOCK.lock();
     while DONE.load(Ordering::Acquire) < target {
-        DONE_CV.wait(&mut g);
+        let (ran, what, seq) = {
+            let r = RUNNING.lock();
+            (r.since.map(|t| t.elapsed()), r.what, r.seq)
+        };
+        match ran {
+            Some(ran) if ran >= STUCK => {
+                if WARNED.swap(seq, Ordering::Relaxed) != seq {
+                    eprintln!(
+                        "tricolor-gc: {}{} has run for over {} s on the finalizer thread; collect() no longer \
+                         waits for it or for the drops and cleanups queued behind it (Drop code and cleanups \
+                         should not block: hand long work to a thread)",
+                        what.0,
+                        what.1,
+                        STUCK.as_secs()
+                    );
+                }
+                return;
+            }
+            Some(ran) => {
+                DONE_CV.wait_for(&mut g, STUCK - ran);
+            }
+            None => {
+                DONE_CV.wait_for(&mut g, STUCK);
+            }
+        }
     }
 }
 
@@ -128,6 +174,15 @@ fn run() {
                 READY.wait(&mut q);
             }
         };
+        {
+            let mut r = RUNNING.lock();
+            r.seq += 1;
+            r.what = match &task {
+                Task::Drop(d) => ("the drop glue of ", d.type_name()),
+                Task::Cleanup(_) => ("a cleanup", ""),
+            };
+            r.since = Some(Instant::now());
+        }
         match task {
             Task::Drop(d) => {
                 let guard = AbortOnUnwind("the drop glue of ", d.type_name());
@@ -140,6 +195,7 @@ fn run() {
                 core::mem::forget(guard);
             }
         }
+        RUNNING.lock().since = None;
         DONE.fetch_add(1, Ordering::Release);
         let _g = DONE_LOCK.lock();
         DONE_CV.notify_all();

@@ -29,6 +29,12 @@
 //! * When a thread exits, its segments pass to the fallback table (under the
 //!   registry lock, so never during a stop) and stay scanned; its local free
 //!   slots move to the segments' remote lists.
+//! * Segments are never freed, only reused: at a stop, a fallback segment
+//!   whose every slot is free leaves the fallback table for the spare list
+//!   (`reclaim_free_segments`), and a refill takes a spare before it
+//!   allocates (`take_spare`). Spares are pushed only while the world is
+//!   stopped and popped only inside critical sections, so a pop never
+//!   overlaps a push and the spare stack has no ABA.
 //!
 //! Atomics, cells, the owner type and the current-owner lookup come from
 //! `super::sync` (std's, inlined away), so that loom can check this very file
@@ -88,6 +94,30 @@ impl Segment {
         p
     }
 
+    /// Re-initialises a spare segment for `owner`, as `alloc` does a fresh
+    /// one: every slot a free-list link, the remote list empty.
+    ///
+    /// # Safety
+    /// `p` is a spare: in no table and on no list, so no other thread reads
+    /// or writes it.
+    unsafe fn reuse(p: *mut Segment, owner: *const Owner, next: *mut Segment) -> *mut Segment {
+        // SAFETY: segments are never freed; exclusive per the contract.
+        let seg = unsafe { &*p };
+        seg.owner.store(owner as *mut Owner, Ordering::Relaxed);
+        seg.remote.store(0, Ordering::Relaxed);
+        seg.next.store(next, Ordering::Relaxed);
+        for (i, slot) in seg.slots.iter().enumerate() {
+            let next = seg.slots.get(i + 1).map_or(0, |n| n as *const AtomicUsize as usize);
+            slot.store(next | 1, Ordering::Relaxed);
+        }
+        p
+    }
+
+    /// True if every slot is free (a tagged link).
+    fn all_free(&self) -> bool {
+        self.slots.iter().all(|s| s.load(Ordering::Acquire) & 1 == 1)
+    }
+
     #[inline]
     fn of(slot: *const AtomicUsize) -> &'static Segment {
         // SAFETY: slots live inside segments aligned to SEGMENT_BYTES, and
@@ -108,6 +138,28 @@ fn walk(first: *mut Segment) -> impl Iterator<Item = &'static Segment> {
             (!next.is_null()).then(|| unsafe { &*next })
         },
     )
+}
+
+/// Pops a spare segment, or returns null (always, in the loom models,
+/// whose facade has no spare list).
+///
+/// Called inside a critical section: pushes happen only while the world is
+/// stopped, so no push overlaps this pop and a segment seen at the head
+/// cannot leave and come back before the compare-exchange (no ABA).
+fn take_spare() -> *mut Segment {
+    let Some(list) = super::sync::spare_segments() else {
+        return core::ptr::null_mut();
+    };
+    let mut h = list.load(Ordering::Acquire);
+    while h != 0 {
+        // SAFETY: spares are segments, which are never freed.
+        let next = unsafe { &*(h as *const Segment) }.next.load(Ordering::Acquire) as usize;
+        match list.compare_exchange_weak(h, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return h as *mut Segment,
+            Err(now) => h = now,
+        }
+    }
+    core::ptr::null_mut()
 }
 
 /// One mutator's root table.
@@ -169,7 +221,13 @@ impl RootTable {
                 return h;
             }
         }
-        let s = Segment::alloc(me, head);
+        let spare = take_spare();
+        let s = if spare.is_null() {
+            Segment::alloc(me, head)
+        } else {
+            // SAFETY: a spare is in no table, so nobody else touches it.
+            unsafe { Segment::reuse(spare, me, head) }
+        };
         // Publish the initialised segment to concurrent scans.
         self.head.store(s, Ordering::Release);
         // SAFETY: just allocated.
@@ -268,6 +326,61 @@ impl RootTable {
         // which keeps scans away while `next` changes.
         last.next.store(to.head.load(Ordering::Acquire), Ordering::Release);
         to.head.store(first, Ordering::Release);
+    }
+
+    /// Moves every segment of this table whose slots are all free to the
+    /// spare list, for `refill` to reuse; returns how many moved. The
+    /// table's locally free slots first go to their segments' remote lists
+    /// (as in `hand_over`), so no free list links a segment that leaves.
+    ///
+    /// # Safety
+    /// The world is stopped (no critical section runs, so no spare is
+    /// popped), the caller holds the registry lock (no scan runs) and owns
+    /// the table's owner-side state (for the fallback table: its lock).
+    /// Other threads may still free slots: only into segments that hold a
+    /// live root, which stay.
+    pub unsafe fn reclaim_free_segments(&self) -> usize {
+        let Some(spares) = super::sync::spare_segments() else {
+            return 0;
+        };
+        let mut head = self.free.replace(0);
+        while head != 0 {
+            // SAFETY: free-list entries are slots in our segments.
+            let slot: &AtomicUsize = unsafe { &*(head as *const AtomicUsize) };
+            let next = slot.load(Ordering::Relaxed) & !1;
+            Self::push_remote(Segment::of(slot), slot);
+            head = next;
+        }
+        let mut moved = 0;
+        let mut prev: Option<&Segment> = None;
+        let mut cur = self.head.load(Ordering::Acquire);
+        while !cur.is_null() {
+            // SAFETY: segments are never freed.
+            let seg = unsafe { &*cur };
+            let next = seg.next.load(Ordering::Acquire);
+            if seg.all_free() {
+                match prev {
+                    None => self.head.store(next, Ordering::Release),
+                    Some(p) => p.next.store(next, Ordering::Release),
+                }
+                // No pop runs during the stop, so a plain push suffices.
+                seg.next.store(spares.load(Ordering::Relaxed) as *mut Segment, Ordering::Relaxed);
+                spares.store(cur as usize, Ordering::Release);
+                moved += 1;
+            } else {
+                prev = Some(seg);
+            }
+            cur = next;
+        }
+        moved
+    }
+
+    /// Number of segments in the table (for tests).
+    ///
+    /// # Safety
+    /// As `for_each_root`.
+    pub unsafe fn segment_count(&self) -> usize {
+        self.segments().count()
     }
 }
 

@@ -67,6 +67,16 @@ pub(crate) fn current_owner() -> *const Owner {
 /// `Some(n)` shrinks root segments to `n` slots (models only).
 pub(crate) const MODEL_SEGMENT_SLOTS: Option<usize> = None;
 
+/// The stack of spare root segments (addresses linked through their `next`
+/// fields; see `roots.rs`).
+static SPARE_SEGMENTS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// The spare-segment list of the crate's root tables.
+#[inline]
+pub(crate) fn spare_segments() -> Option<&'static core::sync::atomic::AtomicUsize> {
+    Some(&SPARE_SEGMENTS)
+}
+
 // The loom model. `roots.rs` names its facade `super::sync`; compiled a
 // second time as `crate::sync::roots`, its `super::sync` is the loom facade
 // `crate::sync::sync` below.
@@ -109,6 +119,12 @@ pub mod sync {
 
     /// Two slots per segment, so a few roots reach refills and new segments.
     pub const MODEL_SEGMENT_SLOTS: Option<usize> = Some(2);
+
+    /// The models do not reuse segments (their tables free theirs at the
+    /// end of each iteration).
+    pub fn spare_segments() -> Option<&'static core::sync::atomic::AtomicUsize> {
+        None
+    }
 }
 
 /// `roots.rs` compiled against the loom facade `sync` above (the same file

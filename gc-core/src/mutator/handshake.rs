@@ -51,7 +51,8 @@ pub struct StoppedWorld {
 
 impl StoppedWorld {
     /// Frees every mutator's retired root slots: no critical section is in
-    /// progress, so no reader can still be using them.
+    /// progress, so no reader can still be using them. Then moves the
+    /// exited threads' fully free root segments to the spare list.
     pub fn free_retired(&self) {
         for m in self.mutators() {
             // SAFETY: the world is stopped; mutators' local state is ours.
@@ -59,6 +60,7 @@ impl StoppedWorld {
                 RootTable::unregister(s);
             }
         }
+        super::registry::reclaim_exited(&self.reg);
     }
 
     /// Every mutator, including the fallback.

@@ -60,7 +60,7 @@ mod registry;
 mod stall;
 
 pub(crate) use handshake::{stop_the_world, StoppedWorld};
-pub(crate) use registry::{current_ptr, lock_registry};
+pub(crate) use registry::{current_ptr, fallback_segments, lock_registry};
 use registry::{current_or_register, with_fallback, EXITED};
 
 use crate::fence;

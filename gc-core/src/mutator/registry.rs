@@ -8,9 +8,19 @@
 //! destructor after their own mutator is gone use the fallback mutator, one at
 //! a time.
 //!
-//! Invariants: a registered mutator is leaked, never freed, so its address
-//! is never reused; a thread's exit hands its root segments and retired
-//! slots over under the registry lock, which a stop holds throughout.
+//! Invariants:
+//! * A mutator is never freed, only reused: a thread's exit hands its root
+//!   segments and retired slots to the fallback mutator, empties its cache
+//!   and barrier buffer, and parks the struct on a free list, all under the
+//!   registry lock, which a stop holds throughout; a thread that registers
+//!   later takes it from there under the same lock. So a struct is owned by
+//!   at most one live thread, and everything its last owner did happens
+//!   before its next owner's first use (the lock orders them): in particular
+//!   the next owner sees the segments retagged to the fallback and never
+//!   takes a slot of theirs as its own.
+//! * At every stop, the fallback table's segments whose slots are all free
+//!   go to the spare list for new threads' tables (`reclaim_exited`), so an
+//!   exited thread costs no memory once its handles are gone.
 
 use super::{in_section, Mutator};
 use crate::fence;
@@ -25,6 +35,9 @@ unsafe impl Send for MutPtr {}
 
 /// All live mutators.
 static REGISTRY: Mutex<Vec<MutPtr>> = Mutex::new(Vec::new());
+/// Mutators of exited threads, reset and ready for reuse. Only touched
+/// under the registry lock.
+static FREE: Mutex<Vec<MutPtr>> = Mutex::new(Vec::new());
 
 /// Marker for "this thread's mutator has been torn down".
 pub(super) const EXITED: *const Mutator = 1 as *const Mutator;
@@ -57,8 +70,15 @@ pub fn current_ptr() -> *const Mutator {
 #[cold]
 fn register() -> *const Mutator {
     fence::init();
-    let m: &'static Mutator = Box::leak(Box::new(Mutator::new()));
-    REGISTRY.lock().push(MutPtr(m));
+    let mut reg = REGISTRY.lock();
+    // SAFETY: a freed mutator is leaked, reset by its last owner's exit
+    // under this lock, and owned by nobody until we take it.
+    let m: &'static Mutator = match FREE.lock().pop() {
+        Some(p) => unsafe { &*p.0 },
+        None => Box::leak(Box::new(Mutator::new())),
+    };
+    reg.push(MutPtr(m));
+    drop(reg);
     CURRENT.with(|c| c.set(m));
     // Touch the guard so its destructor runs at thread exit.
     GUARD.with(|_| {});
@@ -119,13 +139,36 @@ impl Drop for ExitGuard {
             // outside a stop, and the registry lock excludes a stop.
             unsafe { fb.local() }.retired.extend(retired);
         }
+        local.assist_bytes = 0;
+        debug_assert_eq!(m.pin_depth.get(), 0, "a thread exits inside a pin");
         reg.retain(|x| x.0 != p);
+        // The struct is empty now (no segment, no free slot, no cache span,
+        // no buffered pointer, nothing retired): a later thread reuses it.
+        FREE.lock().push(MutPtr(m));
         drop(reg);
-        // The mutator struct itself stays leaked: other threads may still
-        // compare segment owners against its address in flight, and keeping
-        // it (a few hundred bytes per exited thread) means that address is
-        // never reused by a new mutator.
     }
+}
+
+/// At a stop: moves the fallback table's segments whose slots are all free
+/// (those of exited threads whose handles are gone) to the spare list, for
+/// new threads' tables. Skipped when a thread holds the fallback lock (it
+/// may be waiting to enter a section; the next stop tries again).
+pub(super) fn reclaim_exited(_stopped: &Registry) -> usize {
+    let Some(fb) = FALLBACK.get() else { return 0 };
+    let Some(_fg) = FALLBACK_LOCK.try_lock() else { return 0 };
+    // SAFETY: the world is stopped (the caller holds a `StoppedWorld`, whose
+    // registry guard is `_stopped`), so no section runs and no scan runs;
+    // the fallback lock gives us the fallback table's owner-side state.
+    unsafe { fb.roots.reclaim_free_segments() }
+}
+
+/// Segments in the fallback table (tests: exited threads' tables).
+pub(crate) fn fallback_segments() -> usize {
+    let _reg = REGISTRY.lock();
+    let _fg = FALLBACK_LOCK.lock();
+    // SAFETY: the registry lock keeps hand-overs (and, with it held, the
+    // stops that reclaim) away, so the list is stable.
+    FALLBACK.get().map_or(0, |fb| unsafe { fb.roots.segment_count() })
 }
 
 /// The registry, locked: no thread joins or leaves while it is held, so no
