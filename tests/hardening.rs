@@ -110,6 +110,7 @@ zst!(Z8, 8);
 zst!(Z16, 16);
 zst!(Z64, 64);
 zst!(Z4096, 4096);
+zst!(Z8192, 8192);
 
 #[derive(Trace)]
 #[trace(no_pointers)]
@@ -133,6 +134,7 @@ scenario! {
         let z16: Vec<Gc<Z16>> = (0..300).map(|_| Gc::new(Z16)).collect();
         let z64: Vec<Gc<Z64>> = (0..100).map(|_| Gc::new(Z64)).collect();
         let z4096: Vec<Gc<Z4096>> = (0..10).map(|_| Gc::new(Z4096)).collect();
+        let z8192: Vec<Gc<Z8192>> = (0..10).map(|_| Gc::new(Z8192)).collect();
         let pages: Vec<Gc<Page>> = (0..10).map(|i| Gc::new(Page(i))).collect();
         let empty_pages: Gc<[Page]> = Gc::from_vec(vec![]);
         for g in &z16 {
@@ -143,6 +145,9 @@ scenario! {
         }
         for g in &z4096 {
             assert_aligned(g, 4096);
+        }
+        for g in &z8192 {
+            assert_aligned(g, 8192);
         }
         for g in &pages {
             assert_aligned(g, 4096);
@@ -161,8 +166,8 @@ scenario! {
         for (i, p) in pages.iter().enumerate() {
             assert_eq!(p.0 as usize, i);
         }
-        let n = zs.len() + z8.len() + z16.len() + z64.len() + z4096.len();
-        drop((zs, z8, z16, z64, z4096));
+        let n = zs.len() + z8.len() + z16.len() + z64.len() + z4096.len() + z8192.len();
+        drop((zs, z8, z16, z64, z4096, z8192));
         collect();
         assert_eq!(ZST_DROPS.load(Ordering::Relaxed), n, "each zero-sized object is dropped once, after death");
     }
@@ -557,5 +562,39 @@ scenario! {
         assert_eq!(v.len(), 5, "the cleanup's push never landed");
         assert_eq!(*v.last().unwrap(), 100);
         collect();
+    }
+}
+
+/// RAM plus swap of this machine in bytes, from `/proc/meminfo`.
+fn machine_memory_bytes() -> usize {
+    let s = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kib = |key: &str| -> usize {
+        let line = s.lines().find(|l| l.starts_with(key)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    (kib("MemTotal:") + kib("SwapTotal:")) * 1024
+}
+
+scenario! {
+    /// Row 53: a capacity that fits `isize` but not the machine panics with
+    /// `out of memory` before any critical section (it used to zero the
+    /// array inside one until the OOM killer ended the process), and the
+    /// heap stays intact.
+    fn capacity_beyond_memory_panics_and_loses_nothing() {
+        let keep = Gc::new(7u64);
+        let words = machine_memory_bytes() / 8;
+        for cap in [words + words / 8, 2 * words, isize::MAX as usize / 8] {
+            let r = std::panic::catch_unwind(|| GcVec::<u64>::with_capacity(cap));
+            let err = r.err().unwrap_or_else(|| panic!("with_capacity({cap}) did not panic"));
+            let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(msg.contains("out of memory") && msg.contains("GcVec::with_capacity"), "with_capacity({cap}): {msg:?}");
+        }
+        // A big capacity that fits is fine (fresh pages: no RSS until used).
+        let big: GcVec<u64> = GcVec::with_capacity(1 << 20);
+        big.push(&Gc::new(1));
+        churn();
+        collect();
+        assert_eq!(*keep, 7);
+        assert_eq!(*big.get(0).unwrap(), 1);
     }
 }

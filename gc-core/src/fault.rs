@@ -116,6 +116,13 @@ pub fn gate(_g: Gate) {}
 #[inline(always)]
 pub fn note_root_scan() {}
 
+/// The probe between a pending `Member`'s word load and its slot load
+/// (`Member::target`): runs the callback a test armed, once (no-op without
+/// the feature).
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn pending_slot_read() {}
+
 #[cfg(feature = "fault-injection")]
 pub use imp::*;
 
@@ -234,6 +241,31 @@ mod imp {
 
     /// The word `GODEBUG=clobberfree=1` fills freed slots with.
     pub const CLOBBER: usize = 0xdead_beef_dead_beef;
+
+    // ---- the mutator-side probe ----
+
+    type Hook = Box<dyn FnOnce() + Send>;
+    static PENDING_SLOT_READ: Mutex<Option<Hook>> = Mutex::new(None);
+    static PENDING_SLOT_ARMED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// Arms the probe between a pending `Member`'s word load and its slot
+    /// load: the next such read, on whatever thread, runs `f` there, once
+    /// (where the fixed code reads it inside a critical section, `f` runs
+    /// inside that section; it must not wait for a stop without a bound).
+    pub fn arm_pending_slot_read(f: impl FnOnce() + Send + 'static) {
+        *PENDING_SLOT_READ.lock() = Some(Box::new(f));
+        PENDING_SLOT_ARMED.store(true, Ordering::Release);
+    }
+
+    /// The probe itself (see [`arm_pending_slot_read`]).
+    #[inline]
+    pub fn pending_slot_read() {
+        if PENDING_SLOT_ARMED.load(Ordering::Relaxed) && PENDING_SLOT_ARMED.swap(false, Ordering::Acquire) {
+            if let Some(f) = PENDING_SLOT_READ.lock().take() {
+                f();
+            }
+        }
+    }
 
     // ---- gates ----
 

@@ -110,7 +110,25 @@ impl<T: ?Sized + GcPointee> Member<T> {
         } else if w == PENDING_NULL {
             0
         } else {
+            crate::fault::pending_slot_read();
             slot_of(w).load(Ordering::Acquire)
+        }
+    }
+
+    /// The target address for an identity test outside any section: a
+    /// pending word's slot may be retired by a concurrent `set` and, after
+    /// the next stop, reused for another root, so it is read inside a
+    /// critical section (where a retired slot is never freed). An adopted
+    /// word is the address itself.
+    #[inline]
+    pub(crate) fn target_for_identity(&self) -> usize {
+        let w = self.word.load(Ordering::Acquire);
+        if w & 1 == 0 {
+            w
+        } else if w == PENDING_NULL {
+            0
+        } else {
+            mutator::with_critical(|_| self.target())
         }
     }
 
@@ -247,13 +265,13 @@ impl<T: ?Sized + GcPointee> Member<T> {
     /// is dereferenced.
     #[inline]
     pub fn ptr_eq(&self, other: &Gc<T>) -> bool {
-        self.target() == other.addr()
+        self.target_for_identity() == other.addr()
     }
 
     /// True if the field points to the object at `p` (identity only).
     #[inline]
     pub fn points_to(&self, p: *const T) -> bool {
-        self.target() == p as *const u8 as usize
+        self.target_for_identity() == p as *const u8 as usize
     }
 }
 
@@ -289,7 +307,7 @@ impl<T: ?Sized> Drop for Member<T> {
 
 impl<T: ?Sized + GcPointee> fmt::Debug for Member<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.target() {
+        match self.target_for_identity() {
             0 => f.write_str("Member(null)"),
             p => write!(f, "Member({p:#x})"),
         }

@@ -25,7 +25,8 @@
 //!   lock); a write from it would wait for the lock its own thread holds,
 //!   so writers check the lock's holder first and panic instead.
 //! * Every size derived from user input (`with_capacity`) is checked before
-//!   any critical section, with `Vec`'s `capacity overflow` panic.
+//!   any critical section, with `Vec`'s `capacity overflow` panic, and
+//!   against the machine's RAM and swap (an `out of memory` panic).
 
 use crate::gc::{new_member_array, root, Gc, GcPointee};
 use crate::mark;
@@ -84,12 +85,16 @@ fn thread_token() -> usize {
 }
 
 /// The byte size of an array of `cap` pointer words, checked as `Vec`
-/// checks its capacity (at most `isize::MAX` bytes).
+/// checks its capacity (at most `isize::MAX` bytes, else `capacity
+/// overflow`), and against the machine's memory (else `out of memory`).
+#[track_caller]
 fn array_bytes(cap: usize) -> usize {
-    match cap.checked_mul(core::mem::size_of::<usize>()) {
+    let b = match cap.checked_mul(core::mem::size_of::<usize>()) {
         Some(b) if b <= isize::MAX as usize => b,
         _ => panic!("capacity overflow"),
-    }
+    };
+    crate::heap::check_request(b, "GcVec::with_capacity");
+    b
 }
 
 fn elems(array: usize) -> &'static [AtomicUsize] {
@@ -122,7 +127,8 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     ///
     /// # Panics
     /// With `capacity overflow`, as `Vec`, if `cap` words exceed `isize::MAX`
-    /// bytes; this is checked before any critical section, so the panic
+    /// bytes, and with `out of memory` if they exceed the machine's RAM and
+    /// swap; both are checked before any critical section, so the panic
     /// leaves the heap untouched.
     pub fn with_capacity(cap: usize) -> Self {
         let v = Self::new();

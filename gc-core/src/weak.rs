@@ -147,7 +147,7 @@ impl<T: ?Sized + GcPointee> Weak<T> {
 
     /// True if both point to the same object's cell (or are both empty).
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        a.cell.target() == b.cell.target()
+        a.cell.target_for_identity() == b.cell.target_for_identity()
     }
 }
 

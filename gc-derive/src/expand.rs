@@ -189,7 +189,24 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
     };
 
+    // The heap aligns objects to at most a page (8192 bytes). For a
+    // non-generic type the derive says so at once (a `const` item is
+    // evaluated by `cargo check`); a generic one is checked where it is
+    // first allocated (gc-core's `object::checked_align`).
+    let align_check = if input.generics.params.is_empty() {
+        quote! {
+            const _: () = ::core::assert!(
+                ::core::mem::align_of::<#ident>() <= 8192,
+                "tricolor-gc: a GC object's alignment must be at most a page (8192 bytes); box the over-aligned value"
+            );
+        }
+    } else {
+        TokenStream::new()
+    };
+
     Ok(quote! {
+        #align_check
+
         #[automatically_derived]
         unsafe impl #impl_generics #krate::Trace for #ident #ty_generics #where_clause {
             #[inline]

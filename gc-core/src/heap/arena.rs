@@ -125,6 +125,29 @@ pub fn reserve_arenas(n: usize) -> Result<usize, String> {
     Ok(base)
 }
 
+/// The machine's RAM plus swap in bytes (`sysinfo`), or `usize::MAX` where
+/// it cannot be read: the most one object could ever occupy. Arenas are
+/// `MAP_NORESERVE`, so the kernel never refuses a reservation; a request
+/// above this is refused here instead, as the kernel's heuristic overcommit
+/// refuses it for Go's `sysMap` and for `Vec`'s allocation.
+pub fn os_memory_bytes() -> usize {
+    static BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BYTES.get_or_init(|| {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: `sysinfo` fills the struct it is given; zeroed is a
+            // valid initial value for it.
+            let mut si: libc::sysinfo = unsafe { core::mem::zeroed() };
+            // SAFETY: `si` is a valid, writable `sysinfo`.
+            if unsafe { libc::sysinfo(&mut si) } == 0 {
+                let unit = (si.mem_unit as usize).max(1);
+                return (si.totalram as usize).saturating_add(si.totalswap as usize).saturating_mul(unit);
+            }
+        }
+        usize::MAX
+    })
+}
+
 /// Returns the physical pages of `[addr, addr+len)` to the OS (Go:
 /// `sysUnused`): with `MADV_DONTNEED` (the default on Linux, as in Go) they
 /// leave RSS at once and read as zero; with `GODEBUG=madvdontneed=0`,

@@ -120,6 +120,21 @@ pub fn out_of_memory(what: &str, err: &str) -> ! {
     std::process::abort()
 }
 
+/// Refuses, with a panic the caller can catch, a request of `bytes` that no
+/// allocation on this machine could satisfy (more than its RAM and swap).
+/// Called on sizes from user input before any critical section, so the
+/// panic loses nothing; without it the zeroing of the new object would
+/// fault in pages until the kernel's OOM killer ends the process.
+#[track_caller]
+pub(crate) fn check_request(bytes: usize, what: &str) {
+    let limit = arena::os_memory_bytes();
+    if bytes > limit {
+        panic!(
+            "tricolor-gc: out of memory: {what} needs {bytes} bytes, more than this machine's {limit} bytes of RAM and swap"
+        );
+    }
+}
+
 impl Heap {
     /// A span of class `spc` with at least one free slot, swept and owned by
     /// the caller's cache (Go: `mcentral.cacheSpan`). The caller is inside

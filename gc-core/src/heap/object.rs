@@ -145,6 +145,18 @@ pub const fn span_class_for(payload: usize, align: usize, is_slice: bool, no_poi
     }
 }
 
+/// `align`, if a GC object may have it: at most a page (8192 bytes), the
+/// alignment of a large span. A type aligned above that fails to compile
+/// where it is first allocated (a post-monomorphisation error in `INFO`),
+/// never at run time inside a critical section.
+pub const fn checked_align(align: usize) -> usize {
+    assert!(
+        align <= crate::heap::size_class::PAGE_SIZE,
+        "tricolor-gc: a GC object's alignment must be at most a page (8192 bytes); box the over-aligned value"
+    );
+    align
+}
+
 impl<T: TraceLayout> HasTypeInfo for T {
     const SPAN_CLASS: u8 =
         span_class_for(size_of::<T>(), align_of::<T>(), false, T::NO_POINTERS, Self::INFO.headerless);
@@ -155,7 +167,7 @@ impl<T: TraceLayout> HasTypeInfo for T {
     };
     const INFO: &'static TypeInfo = &TypeInfo {
         size: size_of::<T>(),
-        align: align_of::<T>(),
+        align: checked_align(align_of::<T>()),
         no_pointers: T::NO_POINTERS,
         ptr_map: T::POINTER_MAP.bits(),
         map_exact: T::POINTER_MAP.is_exact(),
@@ -174,7 +186,7 @@ impl<T: TraceLayout> HasTypeInfo for T {
     };
     const SLICE_INFO: &'static TypeInfo = &TypeInfo {
         size: size_of::<T>(),
-        align: align_of::<T>(),
+        align: checked_align(align_of::<T>()),
         no_pointers: T::NO_POINTERS,
         ptr_map: T::POINTER_MAP.bits(),
         map_exact: T::POINTER_MAP.is_exact(),
