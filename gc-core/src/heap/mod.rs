@@ -146,26 +146,28 @@ impl Heap {
             s.get().sweepgen.store(sg.wrapping_add(3), Ordering::Release);
             return s;
         }
-        for _ in 0..SPAN_BUDGET {
-            let Some(sweeper) = sweeper() else { break };
-            let Some(s) = c.pop_unswept(sg) else { break };
-            let span = s.get();
-            if span
-                .sweepgen
-                .compare_exchange(sg.wrapping_sub(2), sg.wrapping_sub(1), Ordering::AcqRel, Ordering::Relaxed)
-                .is_err()
-            {
-                continue;
+        // Without an installed sweeper (no cycle ever ran) nothing is unswept.
+        if let Some(sweeper) = sweeper() {
+            for _ in 0..SPAN_BUDGET {
+                let Some(s) = c.pop_unswept(sg) else { break };
+                let span = s.get();
+                if span
+                    .sweepgen
+                    .compare_exchange(sg.wrapping_sub(2), sg.wrapping_sub(1), Ordering::AcqRel, Ordering::Relaxed)
+                    .is_err()
+                {
+                    continue;
+                }
+                // SAFETY: this thread won the sweep CAS and owns the span;
+                // the caller is inside a critical section.
+                let live = unsafe { sweeper.sweep_span(self, span) };
+                if live < span.nelems {
+                    span.sweepgen.store(sg.wrapping_add(3), Ordering::Release);
+                    return s;
+                }
+                span.sweepgen.store(sg, Ordering::Release);
+                c.push_swept(sg, s, false);
             }
-            // SAFETY: this thread won the sweep CAS and owns the span; the
-            // caller is inside a critical section.
-            let live = unsafe { sweeper.sweep_span(self, span) };
-            if live < span.nelems {
-                span.sweepgen.store(sg.wrapping_add(3), Ordering::Release);
-                return s;
-            }
-            span.sweepgen.store(sg, Ordering::Release);
-            c.push_swept(sg, s, false);
         }
         let npages = class_pages(spc.size_class());
         self.reclaim(npages);
