@@ -40,3 +40,21 @@ pub use gc_derive::Trace;
 
 /// Environment configuration (GOGC, GOMEMLIMIT, GOMAXPROCS, GODEBUG).
 pub use gc_core::env;
+
+/// Execution traces (Go: `runtime/trace`): what the collector did, when and
+/// on which thread, as Chrome trace-event JSON for Perfetto
+/// (ui.perfetto.dev) or `chrome://tracing`. `TRICOLOR_TRACE=path` traces a
+/// whole run; `cargo run --release --features trace-tool --bin gc-trace --
+/// summary|mmu|svg trace.json` reads a trace.
+///
+/// ```no_run
+/// tricolor_gc::trace::start("run.trace.json").expect("cannot create the trace");
+/// // ... the program ...
+/// tricolor_gc::trace::stop().expect("the trace could not be written");
+/// ```
+pub mod trace {
+    pub use gc_core::exectrace::{is_running, mmu, start, stop};
+}
+
+/// Go's `runtime/metrics` names for this collector's figures.
+pub use gc_core::metrics;

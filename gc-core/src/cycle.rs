@@ -146,6 +146,14 @@ fn start(trigger: Trigger, n: u64) {
     // and the thread that runs the drop glue and cleanups sweeps queue.
     crate::heap::install_sweeper(&sweep::Sweep);
     crate::finalizer::start();
+    crate::exectrace::start_from_env();
+    if crate::exectrace::on() {
+        let reason = match trigger {
+            Trigger::Heap => "cycle start: heap",
+            Trigger::Forced => "cycle start: forced",
+        };
+        crate::exectrace::instant("cycle", reason, "cycle", n);
+    }
     // Finish the previous sweep before stopping (Go: the sweepone loop at
     // the top of gcStart), so the pause never sweeps.
     sweep::finish_sweep(false);
@@ -173,8 +181,11 @@ fn start(trigger: Trigger, n: u64) {
         unsafe { m.local().cache.start_black() };
     }
     let ttsp = world.time_to_safepoint;
-    let stw1 = world.restart() - t_start;
-    stats::record_stop(stw1, ttsp);
+    let stw1 = stats::record_stop("stop: sweep termination", t_start, world.restart(), ttsp);
+    if crate::exectrace::on() {
+        crate::exectrace::counter("heap_live", heap0);
+        crate::exectrace::counter("goal", pacer::goal());
+    }
 
     let mut c = CTL.lock();
     c.job = Some(Job { n, trigger, t_start, stw1, heap0 });
@@ -238,7 +249,7 @@ fn mark_cycle(job: Job) {
             if restarts < MAX_RESTARTS {
                 restarts += 1;
                 let ttsp = world.time_to_safepoint;
-                stats::record_stop(world.restart() - t0, ttsp);
+                stats::record_stop("stop: ragged barrier (restart)", t0, world.restart(), ttsp);
                 continue;
             }
             // Finish inside the stop, with every worker.
@@ -251,8 +262,14 @@ fn mark_cycle(job: Job) {
     let concurrent = t_stop - t_mark;
     let ttsp = world.time_to_safepoint;
     let (heap1, marked, marked_objects, t_end) = mark_termination(world, marker, bytes, objects, helpers + 1);
-    let stw2 = t_end - t_stop;
-    stats::record_stop(stw2, ttsp);
+    let stw2 = stats::record_stop("stop: mark termination", t_stop, t_end, ttsp);
+    if crate::exectrace::on() {
+        crate::exectrace::slice_arg("mark", "concurrent mark", t_mark, t_stop, "restarts", restarts as u64);
+        crate::exectrace::counter("marked", marked);
+        crate::exectrace::counter("heap_live", heap1);
+        crate::exectrace::counter("goal", pacer::goal());
+        crate::exectrace::counter("trigger", pacer::trigger());
+    }
     stats::record_cycle(job.trigger == Trigger::Forced);
 
     // --- Sweep (concurrent; with gcstoptheworld=2 finished before the
@@ -279,6 +296,7 @@ fn mark_cycle(job: Job) {
 /// The caller holds the registry (or the world stopped), so no root table is
 /// handed over during the scan.
 fn scan_roots(marker: &mut Marker<'_>, mutators: impl Iterator<Item = &'static mutator::Mutator>) {
+    let _t = crate::exectrace::SliceGuard::new("mark", "mark: roots");
     use crate::fault::{self, Fault, Gate};
     for (i, m) in mutators.enumerate() {
         fault::gate(Gate::BeforeTable(i));
@@ -310,6 +328,7 @@ fn scan_roots(marker: &mut Marker<'_>, mutators: impl Iterator<Item = &'static m
 /// lists (the per-mutator step of Go's ragged barrier); true if that
 /// published grey objects.
 fn flush_buffers(world: &StoppedWorld) -> bool {
+    let _t = crate::exectrace::SliceGuard::new("stw", "ragged barrier: flush buffers");
     if crate::fault::active(crate::fault::Fault::TerminationFlush) {
         return false; // test-only fault: buffers and work caches stay put
     }

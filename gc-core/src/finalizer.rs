@@ -183,6 +183,11 @@ fn run() {
             };
             r.since = Some(Instant::now());
         }
+        let t0 = crate::exectrace::on().then(std::time::Instant::now);
+        let traced = match &task {
+            Task::Drop(d) => d.type_name(),
+            Task::Cleanup(_) => "cleanup",
+        };
         match task {
             Task::Drop(d) => {
                 let guard = AbortOnUnwind("the drop glue of ", d.type_name());
@@ -194,6 +199,9 @@ fn run() {
                 f();
                 core::mem::forget(guard);
             }
+        }
+        if let Some(t0) = t0 {
+            crate::exectrace::slice("finalizer", traced, t0, std::time::Instant::now());
         }
         RUNNING.lock().since = None;
         DONE.fetch_add(1, Ordering::Release);

@@ -26,6 +26,7 @@ extern crate self as tricolor_gc;
 mod alloc;
 mod cycle;
 pub mod env;
+pub mod exectrace;
 // Public only with the test-only `fault-injection` feature.
 #[cfg(feature = "fault-injection")]
 #[doc(hidden)]
@@ -38,6 +39,7 @@ mod gc;
 mod heap;
 mod mark;
 mod member;
+pub mod metrics;
 mod mutator;
 mod pacer;
 mod pin;

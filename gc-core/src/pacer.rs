@@ -91,6 +91,18 @@ fn init() {
     }
 }
 
+/// The GOGC setting (-1 when collection is off).
+pub fn gc_percent() -> i64 {
+    init();
+    GC_PERCENT.load(Ordering::Acquire).max(-1)
+}
+
+/// The soft memory limit in bytes.
+pub fn memory_limit() -> u64 {
+    init();
+    MEMORY_LIMIT.load(Ordering::Acquire)
+}
+
 /// Go's `debug.SetGCPercent`: sets GOGC (a negative value turns collection
 /// off) and returns the previous setting (-1 for off).
 pub fn set_gc_percent(percent: i32) -> i32 {
@@ -290,6 +302,13 @@ pub fn trace_line() -> String {
 pub fn goal() -> u64 {
     init();
     GOAL.load(Ordering::Acquire)
+}
+
+/// The current trigger: the `heap_live` at which the next cycle starts
+/// (`u64::MAX` when collection is off).
+pub fn trigger() -> u64 {
+    init();
+    TRIGGER.load(Ordering::Acquire)
 }
 
 /// Live bytes after the last cycle.

@@ -379,6 +379,7 @@ impl RootTable {
     ///
     /// # Safety
     /// As `for_each_root`.
+    #[cfg(any(feature = "bench-internals", loom))]
     pub unsafe fn segment_count(&self) -> usize {
         self.segments().count()
     }

@@ -100,20 +100,104 @@ pub fn take_marked() -> (u64, u64) {
 }
 
 /// Records one stop of the world made by the collector (each cycle makes at
-/// least two: sweep termination and mark termination). Pauses are kept per
-/// stop, as Go's `/sched/pauses/total/gc:seconds` metric and gctrace report
-/// them.
-pub fn record_stop(pause: Duration, ttsp: Duration) {
+/// least two: sweep termination and mark termination), from `start` (the
+/// stop flag set) to `end` (the world restarted), of which the first `ttsp`
+/// waited for mutators to reach a safepoint. Pauses are kept per stop, as
+/// Go's `/sched/pauses/total/gc:seconds` metric and gctrace report them, and
+/// the execution trace gets the same interval as a slice named `name`.
+pub fn record_stop(name: &'static str, start: std::time::Instant, end: std::time::Instant, ttsp: Duration) -> Duration {
+    let pause = end.saturating_duration_since(start);
+    if crate::exectrace::on() {
+        crate::exectrace::slice("stw", name, start, end);
+        crate::exectrace::slice("stw", "time to safepoint", start, start + ttsp.min(pause));
+    }
     let ns = pause.as_nanos() as u64;
+    PAUSE_HIST.record(ns);
+    TTSP_HIST.record(ttsp.as_nanos() as u64);
     PAUSE_TOTAL_NS.fetch_add(ns, Ordering::Relaxed);
     PAUSE_MAX_NS.fetch_max(ns, Ordering::Relaxed);
     TTSP_MAX_NS.fetch_max(ttsp.as_nanos() as u64, Ordering::Relaxed);
+    record_pause_ns(ns);
+    pause
+}
+
+fn record_pause_ns(ns: u64) {
     let mut p = PAUSES.lock();
     if p.len() == 256 {
         p.pop_front();
     }
     p.push_back(ns);
 }
+
+/// Sub-buckets per power of two of a [`TimeHistogram`] (Go:
+/// `timeHistSubBucketBits` = 2).
+const SUB_BITS: u32 = 2;
+/// The smallest power of two with buckets of its own (Go:
+/// `timeHistMinBucketBits` = 9, 512 ns); below it one bucket per sub-step.
+const MIN_BITS: u32 = 9;
+/// The largest (Go: `timeHistMaxBucketBits` = 48, about 78 hours).
+const MAX_BITS: u32 = 48;
+/// Buckets: one run of `2^SUB_BITS` below `2^MIN_BITS`, one per power of
+/// two up to `2^MAX_BITS`, and one for everything above.
+pub(crate) const TIME_HIST_BUCKETS: usize = ((MAX_BITS - MIN_BITS + 2) << SUB_BITS) as usize + 1;
+
+/// A histogram of durations in nanoseconds with Go's exponential buckets
+/// (`runtime/histogram.go`, `timeHistogram`): each power of two from 512 ns
+/// to 2^48 ns split in four, so a bucket's width is at most a quarter of
+/// its lower bound. Lock-free: one relaxed add per sample.
+pub(crate) struct TimeHistogram {
+    counts: [AtomicU64; TIME_HIST_BUCKETS],
+}
+
+impl TimeHistogram {
+    const fn new() -> TimeHistogram {
+        TimeHistogram { counts: [const { AtomicU64::new(0) }; TIME_HIST_BUCKETS] }
+    }
+
+    /// The bucket of `ns`.
+    pub(crate) fn bucket(ns: u64) -> usize {
+        if ns < 1 << MIN_BITS {
+            // The first run: 512 ns in four buckets of 128 ns.
+            return (ns >> (MIN_BITS - SUB_BITS)) as usize;
+        }
+        let bits = 63 - ns.leading_zeros(); // ns in [2^bits, 2^(bits+1))
+        if bits > MAX_BITS {
+            return TIME_HIST_BUCKETS - 1;
+        }
+        let sub = (ns >> (bits - SUB_BITS)) & ((1 << SUB_BITS) - 1);
+        (((bits - MIN_BITS + 1) << SUB_BITS) as u64 + sub) as usize
+    }
+
+    /// The lower bound of bucket `i` in nanoseconds.
+    pub(crate) fn lower_bound(i: usize) -> u64 {
+        let i = i as u64;
+        let run = i >> SUB_BITS;
+        let sub = i & ((1 << SUB_BITS) - 1);
+        if run == 0 {
+            return sub << (MIN_BITS - SUB_BITS);
+        }
+        if i as usize == TIME_HIST_BUCKETS - 1 {
+            return 1 << (MAX_BITS + 1);
+        }
+        let bits = run as u32 + MIN_BITS - 1;
+        (1u64 << bits) + (sub << (bits - SUB_BITS))
+    }
+
+    fn record(&self, ns: u64) {
+        self.counts[Self::bucket(ns)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counts, bucket by bucket.
+    pub(crate) fn counts(&self) -> Vec<u64> {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+    }
+}
+
+/// Every collector stop's length (Go: `/sched/pauses/total/gc:seconds`).
+pub(crate) static PAUSE_HIST: TimeHistogram = TimeHistogram::new();
+/// Every collector stop's time to safepoint (Go:
+/// `/sched/pauses/stopping/gc:seconds`).
+pub(crate) static TTSP_HIST: TimeHistogram = TimeHistogram::new();
 
 /// Records how long a stop waited for pins to end.
 pub fn record_pin_wait(wait: Duration) {
@@ -181,6 +265,30 @@ pub fn fmt_ms(d: Duration) -> String {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    /// Every sample lands in the bucket whose bounds hold it, and the
+    /// buckets are ordered and at most a quarter of their bound wide.
+    #[test]
+    fn time_histogram_buckets() {
+        for i in 1..TIME_HIST_BUCKETS {
+            assert!(TimeHistogram::lower_bound(i) > TimeHistogram::lower_bound(i - 1), "bucket {i}");
+        }
+        for i in 1..TIME_HIST_BUCKETS - 1 {
+            let (lo, hi) = (TimeHistogram::lower_bound(i), TimeHistogram::lower_bound(i + 1));
+            assert!(i < 4 || hi - lo <= lo / 4 + 1, "bucket {i}: {lo}..{hi}");
+        }
+        let mut x = 1u64;
+        while x < 1 << 50 {
+            for ns in [x - 1, x, x + 1, x + x / 3] {
+                let b = TimeHistogram::bucket(ns);
+                assert!(TimeHistogram::lower_bound(b) <= ns, "{ns} in bucket {b}");
+                if b + 1 < TIME_HIST_BUCKETS {
+                    assert!(ns < TimeHistogram::lower_bound(b + 1), "{ns} in bucket {b}");
+                }
+            }
+            x = x * 3 / 2 + 1;
+        }
+    }
 
     #[rstest]
     #[case(12_345_678, "12")]

@@ -82,10 +82,12 @@ pub(crate) struct Sweep;
 
 impl Sweeper for Sweep {
     unsafe fn sweep_span(&self, heap: &Heap, span: &Span) -> usize {
+        let _t = crate::exectrace::SliceGuard::new("sweep", "sweep: lazy (allocation)");
         // SAFETY: forwarded contract.
         unsafe { sweep_span(heap, span) }
     }
     unsafe fn sweep_one(&self) -> bool {
+        let _t = crate::exectrace::SliceGuard::new("sweep", "sweep: reclaim (allocation)");
         // SAFETY: forwarded contract.
         unsafe { sweep_one() }
     }
@@ -342,7 +344,10 @@ fn background_loop() {
             }
             seen = *w;
         }
+        let t = crate::exectrace::SliceGuard::new("sweep", "sweep: background");
         finish_sweep(false);
+        drop(t);
+        let _t = crate::exectrace::SliceGuard::new("sweep", "scavenge");
         scavenge();
     }
 }

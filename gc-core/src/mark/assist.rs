@@ -77,5 +77,7 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
         // parks it until the cycle ends or credit arrives instead).
         *assist_bytes = (*assist_bytes).max(pay.max(pacer::OVER_ASSIST_WORK) as i64);
     }
-    pacer::add_assist_time(t0.elapsed());
+    let t1 = Instant::now();
+    crate::exectrace::slice("assist", "mark assist", t0, t1);
+    pacer::add_assist_time(t1 - t0);
 }

@@ -60,7 +60,9 @@ mod registry;
 mod stall;
 
 pub(crate) use handshake::{stop_the_world, StoppedWorld};
-pub(crate) use registry::{current_ptr, fallback_segments, lock_registry};
+#[cfg(feature = "bench-internals")]
+pub(crate) use registry::fallback_segments;
+pub(crate) use registry::{current_ptr, lock_registry};
 use registry::{current_or_register, with_fallback, EXITED};
 
 use crate::fence;

@@ -163,6 +163,7 @@ pub(super) fn reclaim_exited(_stopped: &Registry) -> usize {
 }
 
 /// Segments in the fallback table (tests: exited threads' tables).
+#[cfg(feature = "bench-internals")]
 pub(crate) fn fallback_segments() -> usize {
     let _reg = REGISTRY.lock();
     let _fg = FALLBACK_LOCK.lock();
