@@ -168,6 +168,8 @@ fn start(trigger: Trigger, n: u64) {
     let world = mutator::stop_the_world();
     let t_start = world.started;
     world.free_retired();
+    // Freed after the restart: no section can still read them (row 56).
+    let dead_descriptors = heap().take_retired_descriptors();
     // Spans can only become unswept at mark termination, and every sweeper
     // works inside a critical section, so nothing is left to sweep here.
     debug_assert!(sweep::is_done(), "sweep termination with unswept spans");
@@ -182,6 +184,7 @@ fn start(trigger: Trigger, n: u64) {
     }
     let ttsp = world.time_to_safepoint;
     let stw1 = stats::record_stop("stop: sweep termination", t_start, world.restart(), ttsp);
+    drop(dead_descriptors);
     if crate::exectrace::on() {
         crate::exectrace::counter("heap_live", heap0);
         crate::exectrace::counter("goal", pacer::goal());

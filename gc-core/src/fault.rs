@@ -123,6 +123,14 @@ pub fn note_root_scan() {}
 #[inline(always)]
 pub fn pending_slot_read() {}
 
+/// The probe in a remote root-slot free between the slot's link store and
+/// the compare-exchange onto its segment's list (`roots.rs`,
+/// `push_remote`): runs the callback a test armed, once (no-op without the
+/// feature).
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn remote_free() {}
+
 #[cfg(feature = "fault-injection")]
 pub use imp::*;
 
@@ -255,6 +263,29 @@ mod imp {
     pub fn arm_pending_slot_read(f: impl FnOnce() + Send + 'static) {
         *PENDING_SLOT_READ.lock() = Some(Box::new(f));
         PENDING_SLOT_ARMED.store(true, Ordering::Release);
+    }
+
+    static REMOTE_FREE: Mutex<Option<Hook>> = Mutex::new(None);
+    static REMOTE_FREE_ARMED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// Arms the probe inside a remote root-slot free, between the slot's
+    /// link store and the compare-exchange that puts it on its segment's
+    /// list: the next such free runs `f` there, once, outside any critical
+    /// section.
+    pub fn arm_remote_free(f: impl FnOnce() + Send + 'static) {
+        *REMOTE_FREE.lock() = Some(Box::new(f));
+        REMOTE_FREE_ARMED.store(true, Ordering::Release);
+    }
+
+    /// The probe itself (see [`arm_remote_free`]).
+    #[inline]
+    pub fn remote_free() {
+        if REMOTE_FREE_ARMED.load(Ordering::Relaxed) && REMOTE_FREE_ARMED.swap(false, Ordering::Acquire) {
+            let f = REMOTE_FREE.lock().take();
+            if let Some(f) = f {
+                f();
+            }
+        }
     }
 
     /// The probe itself (see [`arm_pending_slot_read`]).

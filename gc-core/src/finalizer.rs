@@ -13,19 +13,26 @@
 //! * `queue` never runs user code and takes only this module's queue lock,
 //!   a leaf lock never held while a task runs; so it may be called inside a
 //!   critical section or with the world stopped.
-//! * Tasks run one at a time, in the order queued, on the finalizer
-//!   thread, outside every critical section and collector lock; they may
+//! * Tasks run in the order queued on the finalizer thread (a second one
+//!   exists only while the first is stuck, below), outside every critical section and collector lock; they may
 //!   call any API (allocate, `collect()`, take any lock). A panic in one
 //!   aborts the process with the task's name (an unwind would leave a
 //!   header `DROPPING` forever, or lose a cleanup).
+//! * A task that blocks does not stop the queue: when every finalizer
+//!   thread has run its task for `STUCK` and tasks wait, another thread
+//!   starts (at most `MAX_WORKERS`), so the drop glue behind a blocked
+//!   `Drop` — often no user code at all, a `String` field — still runs and
+//!   its objects are freed (a blocked Go finalizer delays only other
+//!   finalizers; here every drop glue shares the queue, so the queue must
+//!   keep moving). Checked by `wait` and after each background sweep.
 //! * `wait` returns once every task queued before it was called has run,
-//!   or once the running task has run for `STUCK` (1 s): a `Drop` that
-//!   blocks — on a lock a `retain` holds, on a thread that is itself in
-//!   `collect()` — must not hang every later `collect()` (Go's
-//!   `runtime.GC` never waits for finalizers; a blocked finalizer there only
-//!   delays the finalizers behind it, as here). The first such wait warns
-//!   once per stuck task, naming it. On the finalizer thread itself `wait`
-//!   returns at once (waiting would be waiting for itself).
+//!   except tasks that have run for `STUCK` (1 s): a `Drop` that blocks —
+//!   on a lock a `retain` holds, on a thread that is itself in `collect()`
+//!   — must not hang that `collect()` or any later one (Go's `runtime.GC`
+//!   never waits for finalizers at all). It warns once per stuck task,
+//!   naming it. Tasks that run long but finish keep `collect()` waiting:
+//!   they make progress. On a finalizer thread `wait` returns at once
+//!   (waiting would be waiting for itself).
 
 use crate::sweep::PendingDrop;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -61,11 +68,18 @@ static DONE_LOCK: Mutex<()> = Mutex::new(());
 static DONE_CV: Condvar = Condvar::new();
 static STARTED: std::sync::Once = std::sync::Once::new();
 
-/// How long the running task may take before `wait` stops waiting for it.
+/// How long a task may run before it counts as stuck: `wait` stops waiting
+/// for it, and the queue gets another thread.
 const STUCK: Duration = Duration::from_secs(1);
-/// The running task: when it started (`None` between tasks), what it is,
-/// and its sequence number. Written by the finalizer thread only.
-static RUNNING: Mutex<Running> = Mutex::new(Running { since: None, what: ("", ""), seq: 0 });
+/// Most finalizer threads (all but the first start only when the others
+/// are stuck).
+const MAX_WORKERS: usize = 8;
+/// What each finalizer thread is running, indexed by thread: when the task
+/// started (`None` between tasks), what it is, and a sequence number
+/// unique over all tasks. Each entry is written by its thread only.
+static RUNNING: Mutex<Vec<Running>> = Mutex::new(Vec::new());
+/// Sequence numbers of tasks.
+static SEQ: AtomicU64 = AtomicU64::new(0);
 /// The sequence number of the last task `wait` warned about (0: none).
 static WARNED: AtomicU64 = AtomicU64::new(0);
 
@@ -73,6 +87,53 @@ struct Running {
     since: Option<Instant>,
     what: (&'static str, &'static str),
     seq: u64,
+}
+
+/// Starts finalizer thread number `index` (its `RUNNING` entry).
+fn spawn_worker(index: usize) {
+    let name = if index == 0 { "tricolor-gc-finalizer".to_string() } else { format!("tricolor-gc-finalizer-{index}") };
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || run(index))
+        .expect("tricolor-gc: cannot start a finalizer thread");
+}
+
+/// The running tasks that are stuck, and whether every thread is stuck.
+fn stuck(now: Instant) -> (u64, bool, Option<(&'static str, &'static str, u64)>) {
+    let r = RUNNING.lock();
+    let mut n = 0;
+    let mut first = None;
+    for w in r.iter() {
+        if let Some(t) = w.since {
+            if now.saturating_duration_since(t) >= STUCK {
+                n += 1;
+                first.get_or_insert((w.what.0, w.what.1, w.seq));
+            }
+        }
+    }
+    (n, !r.is_empty() && n as usize == r.len(), first)
+}
+
+/// If every finalizer thread is stuck and tasks wait behind them, starts
+/// another thread (up to `MAX_WORKERS`). Called outside every critical
+/// section and collector lock (`wait`, the background sweeper).
+pub(crate) fn keep_queue_moving() {
+    if !STARTED.is_completed() || QUEUE.lock().tasks.is_empty() {
+        return;
+    }
+    let (_, all_stuck, _) = stuck(Instant::now());
+    if !all_stuck {
+        return;
+    }
+    let index = {
+        let mut r = RUNNING.lock();
+        if r.len() >= MAX_WORKERS {
+            return;
+        }
+        r.push(Running { since: None, what: ("", ""), seq: 0 });
+        r.len() - 1
+    };
+    spawn_worker(index);
 }
 
 thread_local! {
@@ -83,10 +144,8 @@ thread_local! {
 /// their first stop, so the spawn happens outside every critical section.
 pub(crate) fn start() {
     STARTED.call_once(|| {
-        std::thread::Builder::new()
-            .name("tricolor-gc-finalizer".into())
-            .spawn(run)
-            .expect("tricolor-gc: cannot start the finalizer thread");
+        RUNNING.lock().push(Running { since: None, what: ("", ""), seq: 0 });
+        spawn_worker(0);
     });
 }
 
@@ -113,41 +172,40 @@ pub(crate) fn on_finalizer_thread() -> bool {
     ON_FINALIZER_THREAD.with(|c| c.get())
 }
 
-/// Waits until every task queued before this call has run, or until the
-/// running task has run for `STUCK` (then warns once for that task and
-/// returns: the tasks behind it wait for it, `collect()` does not). Returns
-/// at once on the finalizer thread. The caller holds no collector lock.
+/// Waits until every task queued before this call has run, except tasks
+/// that have run for `STUCK` (warned about once each): those delay neither
+/// `collect()` nor, through `keep_queue_moving`, the tasks behind them.
+/// Returns at once on a finalizer thread. The caller holds no collector
+/// lock.
 pub(crate) fn wait() {
     if on_finalizer_thread() {
         return;
     }
     let target = QUEUE.lock().queued;
-    let mut g = DONE_LOCK.lock();
-    while DONE.load(Ordering::Acquire) < target {
-        let (ran, what, seq) = {
-            let r = RUNNING.lock();
-            (r.since.map(|t| t.elapsed()), r.what, r.seq)
-        };
-        match ran {
-            Some(ran) if ran >= STUCK => {
+    loop {
+        let done = DONE.load(Ordering::Acquire);
+        if done >= target {
+            return;
+        }
+        let now = Instant::now();
+        let (stuck_n, all_stuck, first) = stuck(now);
+        if done + stuck_n >= target || (all_stuck && RUNNING.lock().len() >= MAX_WORKERS) {
+            // What is left is stuck: warn once per task and stop waiting.
+            if let Some((what, ty, seq)) = first {
                 if WARNED.swap(seq, Ordering::Relaxed) != seq {
                     eprintln!(
-                        "tricolor-gc: {}{} has run for over {} s on the finalizer thread; collect() no longer \
-                         waits for it or for the drops and cleanups queued behind it (Drop code and cleanups \
-                         should not block: hand long work to a thread)",
-                        what.0,
-                        what.1,
+                        "tricolor-gc: {what}{ty} has run for over {} s on a finalizer thread; collect() no longer \
+                         waits for it (Drop code and cleanups should not block: hand long work to a thread)",
                         STUCK.as_secs()
                     );
                 }
-                return;
             }
-            Some(ran) => {
-                DONE_CV.wait_for(&mut g, STUCK - ran);
-            }
-            None => {
-                DONE_CV.wait_for(&mut g, STUCK);
-            }
+            return;
+        }
+        keep_queue_moving();
+        let mut g = DONE_LOCK.lock();
+        if DONE.load(Ordering::Acquire) == done {
+            DONE_CV.wait_for(&mut g, Duration::from_millis(100));
         }
     }
 }
@@ -162,7 +220,7 @@ impl Drop for AbortOnUnwind {
     }
 }
 
-fn run() {
+fn run(index: usize) {
     ON_FINALIZER_THREAD.with(|c| c.set(true));
     loop {
         let task = {
@@ -176,12 +234,13 @@ fn run() {
         };
         {
             let mut r = RUNNING.lock();
-            r.seq += 1;
-            r.what = match &task {
+            let me = &mut r[index];
+            me.seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+            me.what = match &task {
                 Task::Drop(d) => ("the drop glue of ", d.type_name()),
                 Task::Cleanup(_) => ("a cleanup", ""),
             };
-            r.since = Some(Instant::now());
+            me.since = Some(Instant::now());
         }
         let t0 = crate::exectrace::on().then(std::time::Instant::now);
         let traced = match &task {
@@ -203,7 +262,7 @@ fn run() {
         if let Some(t0) = t0 {
             crate::exectrace::slice("finalizer", traced, t0, std::time::Instant::now());
         }
-        RUNNING.lock().since = None;
+        RUNNING.lock()[index].since = None;
         DONE.fetch_add(1, Ordering::Release);
         let _g = DONE_LOCK.lock();
         DONE_CV.notify_all();

@@ -48,7 +48,7 @@ use std::alloc::{alloc, Layout};
 /// Bytes per segment; segments are aligned to this so a slot finds its
 /// segment by masking.
 pub const SEGMENT_BYTES: usize = 8192;
-const HEADER_WORDS: usize = 3;
+const HEADER_WORDS: usize = 4;
 /// Slots per segment (a handful in the loom model, see `sync.rs`).
 pub const SEGMENT_SLOTS: usize = match MODEL_SEGMENT_SLOTS {
     Some(n) => n,
@@ -62,6 +62,11 @@ pub struct Segment {
     owner: AtomicPtr<Owner>,
     /// Slots freed by non-owners: a list linked through the slots.
     remote: AtomicUsize,
+    /// Remote frees in progress (`push_remote` between its link store and
+    /// its compare-exchange). A segment is reclaimed only when this is 0, so
+    /// a free that is half done never lands on a segment reused meanwhile
+    /// (row 57).
+    pending: AtomicUsize,
     /// The next older segment of the same table (null at the end). Written
     /// by the owner before publication, and by `hand_over`; read by scans.
     next: AtomicPtr<Segment>,
@@ -84,6 +89,7 @@ impl Segment {
         unsafe {
             core::ptr::addr_of_mut!((*p).owner).write(AtomicPtr::new(owner as *mut Owner));
             core::ptr::addr_of_mut!((*p).remote).write(AtomicUsize::new(0));
+            core::ptr::addr_of_mut!((*p).pending).write(AtomicUsize::new(0));
             core::ptr::addr_of_mut!((*p).next).write(AtomicPtr::new(next));
             let slots = core::ptr::addr_of_mut!((*p).slots) as *mut AtomicUsize;
             for i in 0..SEGMENT_SLOTS {
@@ -105,6 +111,7 @@ impl Segment {
         let seg = unsafe { &*p };
         seg.owner.store(owner as *mut Owner, Ordering::Relaxed);
         seg.remote.store(0, Ordering::Relaxed);
+        debug_assert_eq!(seg.pending.load(Ordering::Relaxed), 0);
         seg.next.store(next, Ordering::Relaxed);
         for (i, slot) in seg.slots.iter().enumerate() {
             let next = seg.slots.get(i + 1).map_or(0, |n| n as *const AtomicUsize as usize);
@@ -113,9 +120,12 @@ impl Segment {
         p
     }
 
-    /// True if every slot is free (a tagged link).
+    /// True if every slot is free (a tagged link) and no remote free is
+    /// half done. The slots are read first: a free in progress tagged its
+    /// slot after announcing itself in `pending`, so the Acquire load that
+    /// sees the tag makes the announcement visible to the `pending` load.
     fn all_free(&self) -> bool {
-        self.slots.iter().all(|s| s.load(Ordering::Acquire) & 1 == 1)
+        self.slots.iter().all(|s| s.load(Ordering::Acquire) & 1 == 1) && self.pending.load(Ordering::Acquire) == 0
     }
 
     #[inline]
@@ -258,14 +268,20 @@ impl RootTable {
 
     fn push_remote(seg: &Segment, slot: &AtomicUsize) {
         let addr = slot as *const AtomicUsize as usize;
+        // Announced before the slot looks free: a reclaim that sees the
+        // tagged slot (Acquire) then sees this count too and keeps the
+        // segment until the push is done.
+        seg.pending.fetch_add(1, Ordering::Relaxed);
         let mut h = seg.remote.load(Ordering::Relaxed);
         loop {
             slot.store(h | 1, Ordering::Release);
+            super::sync::probe_remote_free();
             match seg.remote.compare_exchange_weak(h, addr, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return,
+                Ok(_) => break,
                 Err(now) => h = now,
             }
         }
+        seg.pending.fetch_sub(1, Ordering::Release);
     }
 
     /// Calls `f` with every object held by a root in this table.
@@ -337,8 +353,8 @@ impl RootTable {
     /// The world is stopped (no critical section runs, so no spare is
     /// popped), the caller holds the registry lock (no scan runs) and owns
     /// the table's owner-side state (for the fallback table: its lock).
-    /// Other threads may still free slots: only into segments that hold a
-    /// live root, which stay.
+    /// Other threads may still free slots: into segments that hold a live
+    /// root, or whose `pending` count shows a free in progress; both stay.
     pub unsafe fn reclaim_free_segments(&self) -> usize {
         let Some(spares) = super::sync::spare_segments() else {
             return 0;

@@ -239,6 +239,10 @@ pub(crate) unsafe fn sweep_one() -> bool {
         // SAFETY: we won the CAS and are in a critical section.
         let live = unsafe { sweep_span(heap, span) };
         if live == 0 {
+            // Published as swept before the descriptor is released, so an
+            // `ensure_swept` waiting on this span (a `Weak::upgrade` of an
+            // object that just died) sees the sweep end (row 56).
+            span.sweepgen.store(sg, Ordering::Release);
             // SAFETY: owned, empty, and in no list.
             unsafe { heap.free_span(span) };
         } else {
@@ -258,13 +262,22 @@ pub fn is_done() -> bool {
 
 /// Makes sure the span holding `p` has been swept this cycle, sweeping it
 /// now if needed, or waiting for the thread sweeping it (Go:
-/// `mspan.ensureSwept`). The span is not freed even if empty, because a
-/// stale entry for it may still sit in an unswept list; that entry is
-/// skipped when popped (its sweep CAS fails) and gone by the next cycle.
+/// `mspan.ensureSwept`). A span swept here is not freed even if empty,
+/// because a stale entry for it may still sit in an unswept list; that
+/// entry is skipped when popped (its sweep CAS fails) and gone by the next
+/// cycle.
+///
+/// Another thread's sweep of the span may find it empty and free it while
+/// we wait (`p` then died, and its weak cell was cleared first): that sweep
+/// publishes the span as swept before releasing it, a small span's
+/// descriptor is only ever reused (never freed) and a large one's is freed
+/// only at the next stop, which cannot happen while we are in our section;
+/// and the wait also ends once `p`'s page no longer maps to this span
+/// (row 56).
 ///
 /// # Safety
-/// `m` is the caller's mutator, inside a critical section, and `p` is an
-/// allocated object (it cannot be freed before this sweep).
+/// `m` is the caller's mutator, inside a critical section, and `p` was an
+/// allocated object when the caller read it in this section.
 pub(crate) unsafe fn ensure_swept(p: usize) {
     let heap = heap();
     let s = crate::heap::arena::span_of(p);
@@ -285,6 +298,9 @@ pub(crate) unsafe fn ensure_swept(p: usize) {
                 return;
             }
         } else if g == sg.wrapping_sub(1) {
+            if !core::ptr::eq(crate::heap::arena::span_of(p), s) {
+                return; // freed (and maybe reused) under us: `p` is dead
+            }
             std::thread::yield_now();
         } else {
             return;
@@ -349,6 +365,8 @@ fn background_loop() {
         drop(t);
         let _t = crate::exectrace::SliceGuard::new("sweep", "scavenge");
         scavenge();
+        // A stuck Drop must not hold up the drops this sweep queued.
+        finalizer::keep_queue_moving();
     }
 }
 

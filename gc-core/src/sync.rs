@@ -71,6 +71,12 @@ pub(crate) const MODEL_SEGMENT_SLOTS: Option<usize> = None;
 /// fields; see `roots.rs`).
 static SPARE_SEGMENTS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
+/// The fault-injection probe inside a remote free (`fault::remote_free`).
+#[inline(always)]
+pub(crate) fn probe_remote_free() {
+    crate::fault::remote_free();
+}
+
 /// The spare-segment list of the crate's root tables.
 #[inline]
 pub(crate) fn spare_segments() -> Option<&'static core::sync::atomic::AtomicUsize> {
@@ -119,6 +125,10 @@ pub mod sync {
 
     /// Two slots per segment, so a few roots reach refills and new segments.
     pub const MODEL_SEGMENT_SLOTS: Option<usize> = Some(2);
+
+    /// No fault probes in the models.
+    #[inline(always)]
+    pub fn probe_remote_free() {}
 
     /// The models do not reuse segments (their tables free theirs at the
     /// end of each iteration).

@@ -278,6 +278,15 @@ impl Heap {
         self.spans.give(unsafe { Box::from_raw(span as *const Span as *mut Span) });
     }
 
+    /// Takes the descriptors of large spans freed since the last call, for
+    /// the caller to drop. Called while no critical section runs (the world
+    /// is stopped): a thread inside one may still read a descriptor it
+    /// looked up before the span was freed (`span_pool.rs`); dropping them
+    /// can wait until after the restart.
+    pub(crate) fn take_retired_descriptors(&self) -> span_pool::Retired {
+        self.spans.take_retired()
+    }
+
     /// Calls `f` for every span in a central list. With the world stopped and
     /// caches flushed this is every in-use span.
     pub fn for_each_span(&self, mut f: impl FnMut(&'static Span)) {

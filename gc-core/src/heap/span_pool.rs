@@ -12,7 +12,12 @@
 //!   alloc, mark, scan and check bits are all clear (it was swept with no
 //!   live object) and its specials and drop flags are reset on reuse.
 //! * Only small span classes are pooled: a large span's size varies, and
-//!   so would its bitmaps.
+//!   so would its bitmaps. A large span's descriptor is kept on a retired
+//!   list until the next stop of the world (`free_retired`): a thread in a
+//!   critical section may have looked it up before the span was freed and
+//!   still read its `sweepgen` (`sweep::ensure_swept`), and no section spans
+//!   a stop. A pooled small descriptor is never freed, so such a read is
+//!   always of live memory.
 //! * Like Go's `fixalloc`, the pool never shrinks: it holds at most as
 //!   many descriptors of a class as there were spans of that class at the
 //!   peak (about 3 % of those spans' bytes for the smallest classes, less
@@ -23,17 +28,24 @@ use super::size_class::{SpanClass, NUM_SPAN_CLASSES};
 use super::span::Span;
 use parking_lot::Mutex;
 
+/// Retired large descriptors taken at a stop; dropping frees them.
+#[allow(clippy::vec_box)]
+pub struct Retired(#[allow(dead_code)] Vec<Box<Span>>);
+
 /// Free span descriptors, one list per span class.
 pub struct SpanPool {
     // Boxed: a descriptor leaves as the `Box` whose address becomes the
     // span's identity in the arena index and the central lists.
     #[allow(clippy::vec_box)]
     free: Mutex<Vec<Vec<Box<Span>>>>,
+    /// Large descriptors freed since the last stop.
+    #[allow(clippy::vec_box)]
+    retired: Mutex<Vec<Box<Span>>>,
 }
 
 impl Default for SpanPool {
     fn default() -> Self {
-        SpanPool { free: Mutex::new((0..NUM_SPAN_CLASSES).map(|_| Vec::new()).collect()) }
+        SpanPool { free: Mutex::new((0..NUM_SPAN_CLASSES).map(|_| Vec::new()).collect()), retired: Mutex::new(Vec::new()) }
     }
 }
 
@@ -55,7 +67,16 @@ impl SpanPool {
     pub fn give(&self, s: Box<Span>) {
         if s.class.size_class() != 0 {
             self.free.lock()[s.class.index()].push(s);
+        } else {
+            self.retired.lock().push(s);
         }
+    }
+
+    /// Takes the retired large descriptors (to be dropped by the caller).
+    /// The caller guarantees no critical section runs (the world is
+    /// stopped).
+    pub fn take_retired(&self) -> Retired {
+        Retired(core::mem::take(&mut *self.retired.lock()))
     }
 }
 
