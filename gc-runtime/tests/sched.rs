@@ -1,0 +1,295 @@
+//! Scheduler behaviour tests: spawn/join, panics, fairness, stealing,
+//! syscall handoff, preemption, timers, deadlock, G-local storage, drop.
+
+use gc_runtime::{blocking, go, gosched, safepoint, sleep, GLocal, Runtime};
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn rt(procs: usize) -> Runtime {
+    // SAFETY: these tests hold no thread-local borrows, thread-bound guards
+    // or gc-core handles across runtime calls.
+    unsafe { Runtime::builder().procs(procs).allow_migration() }.build().expect("runtime")
+}
+
+#[test]
+fn build_requires_the_migration_contract() {
+    let err = Runtime::builder().procs(1).build().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("allow_migration"), "{err}");
+}
+
+#[test]
+fn block_on_returns_the_value() {
+    let r = rt(2);
+    assert_eq!(r.block_on(|| 6 * 7), 42);
+    assert_eq!(r.block_on(|| "again".to_string()), "again");
+}
+
+#[test]
+fn spawn_and_join_many() {
+    let r = rt(2);
+    let sum = r.block_on(|| {
+        let hs: Vec<_> = (0..1000u64).map(|i| go(move || i * 2)).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
+    });
+    assert_eq!(sum, 999 * 1000);
+}
+
+#[test]
+fn nested_spawns_join_from_gs() {
+    let r = rt(2);
+    let n = r.block_on(|| {
+        let outer: Vec<_> = (0..20)
+            .map(|_| go(|| (0..20).map(|j| go(move || j)).map(|h| h.join().unwrap()).sum::<i32>()))
+            .collect();
+        outer.into_iter().map(|h| h.join().unwrap()).sum::<i32>()
+    });
+    assert_eq!(n, 20 * 190);
+}
+
+#[test]
+fn panic_in_g_is_joined_as_err() {
+    let r = rt(2);
+    let msg = r.block_on(|| {
+        let h = go(|| -> u32 { panic!("boom in a G") });
+        let err = h.join().unwrap_err();
+        // The runtime still works after the panic.
+        assert_eq!(go(|| 5).join().unwrap(), 5);
+        err.downcast_ref::<&str>().map(|s| s.to_string())
+    });
+    assert_eq!(msg.as_deref(), Some("boom in a G"));
+}
+
+#[test]
+fn panic_in_main_g_is_reraised_by_block_on() {
+    let r = rt(1);
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.block_on(|| panic!("main G panics"))));
+    assert!(res.is_err());
+    assert_eq!(r.block_on(|| 1), 1);
+}
+
+#[test]
+fn join_from_outside_blocks_the_thread() {
+    let r = rt(2);
+    let h = r.block_on(|| go(|| {
+        sleep(Duration::from_millis(20));
+        7
+    }));
+    assert_eq!(h.join().unwrap(), 7);
+}
+
+#[test]
+#[should_panic(expected = "gc_runtime::go called outside a runtime (use Runtime::block_on)")]
+fn go_outside_a_runtime_panics() {
+    let _ = go(|| ());
+}
+
+#[test]
+fn fairness_two_gosched_spinners_on_one_p() {
+    let r = rt(1);
+    let (a, b) = r.block_on(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let spin = |stop: Arc<AtomicBool>| {
+            go(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    gosched();
+                }
+                n
+            })
+        };
+        let h1 = spin(stop.clone());
+        let h2 = spin(stop.clone());
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_millis(50) {
+            gosched();
+        }
+        stop.store(true, Ordering::Relaxed);
+        (h1.join().unwrap(), h2.join().unwrap())
+    });
+    assert!(a > 100 && b > 100, "both spinners progress: {a} {b}");
+}
+
+#[test]
+fn stealing_spreads_work_over_ms() {
+    let r = rt(2);
+    let threads = r.block_on(|| {
+        let seen = Arc::new(Mutex::new(HashSet::new()));
+        let hs: Vec<_> = (0..64)
+            .map(|_| {
+                let seen = seen.clone();
+                go(move || {
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_millis(3) {
+                        std::hint::spin_loop();
+                    }
+                    seen.lock().unwrap().insert(std::thread::current().id());
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        let n = seen.lock().unwrap().len();
+        n
+    });
+    assert!(threads >= 2, "work spawned on one P ran on {threads} Ms");
+}
+
+#[test]
+fn syscall_handoff_on_one_p() {
+    let r = rt(1);
+    let (others, blocked) = r.block_on(|| {
+        let t0 = Instant::now();
+        let b = go(move || {
+            blocking(|| std::thread::sleep(Duration::from_millis(100)));
+            t0.elapsed()
+        });
+        gosched(); // let it enter the syscall
+        let hs: Vec<_> = (0..10).map(|i| go(move || i)).collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        let others = t0.elapsed();
+        (others, b.join().unwrap())
+    });
+    assert!(blocked >= Duration::from_millis(100));
+    assert!(others < Duration::from_millis(60), "other Gs waited {others:?} for a blocked G's P");
+}
+
+#[test]
+fn blocking_fast_path_keeps_working() {
+    let r = rt(2);
+    let n = r.block_on(|| (0..1000).map(|i| blocking(move || i)).sum::<i32>());
+    assert_eq!(n, 999 * 500);
+}
+
+#[test]
+fn preemption_at_safepoints_does_not_delay_a_timer() {
+    let r = rt(1);
+    let late = r.block_on(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let spinner = go(move || {
+            while !s2.load(Ordering::Relaxed) {
+                safepoint();
+            }
+        });
+        gosched(); // the spinner starts and holds the P
+        let sleeper = go(|| {
+            let t = Instant::now();
+            sleep(Duration::from_millis(1));
+            t.elapsed()
+        });
+        let late = sleeper.join().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        spinner.join().unwrap();
+        late
+    });
+    assert!(late >= Duration::from_millis(1));
+    assert!(late < Duration::from_millis(25), "1 ms timer fired after {late:?}");
+}
+
+#[test]
+fn sleep_sleeps() {
+    let r = rt(2);
+    let d = r.block_on(|| {
+        let t = Instant::now();
+        let hs: Vec<_> = (0..100).map(|i| go(move || sleep(Duration::from_millis(10 + i % 5)))).collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        t.elapsed()
+    });
+    assert!(d >= Duration::from_millis(14) && d < Duration::from_millis(500), "{d:?}");
+}
+
+#[test]
+fn no_deadlock_while_a_timer_is_pending() {
+    let r = rt(1);
+    r.block_on(|| sleep(Duration::from_millis(30)));
+}
+
+static COUNTER: GLocal<Cell<u32>> = GLocal::new(|| Cell::new(0));
+
+struct DropFlag(Arc<AtomicUsize>);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn g_local_values_are_per_g_and_dropped_at_g_end() {
+    static FLAG: GLocal<Mutex<Option<DropFlag>>> = GLocal::new(|| Mutex::new(None));
+    let r = rt(2);
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let d2 = dropped.clone();
+    let counts = r.block_on(move || {
+        let hs: Vec<_> = (0..10u32)
+            .map(|i| {
+                let d = d2.clone();
+                go(move || {
+                    FLAG.with(|f| *f.lock().unwrap() = Some(DropFlag(d)));
+                    for _ in 0..=i {
+                        COUNTER.with(|c| c.set(c.get() + 1));
+                        gosched();
+                    }
+                    COUNTER.with(Cell::get)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+    });
+    assert_eq!(counts, (1..=10).collect::<Vec<u32>>());
+    assert_eq!(dropped.load(Ordering::SeqCst), 10);
+}
+
+#[test]
+fn dropping_a_runtime_with_live_gs_abandons_them() {
+    let r = rt(2);
+    let parked = r.block_on(|| {
+        // One G parked forever on a join, one sleeping long, one spinning.
+        let forever = go(|| sleep(Duration::from_secs(3600)));
+        let _waiter = go(move || forever.join().unwrap());
+        let _spinner = go(|| loop {
+            safepoint();
+            std::thread::sleep(Duration::from_millis(1));
+        });
+        gosched();
+        3
+    });
+    let t = Instant::now();
+    drop(r);
+    assert!(t.elapsed() < Duration::from_secs(1));
+    assert_eq!(parked, 3);
+    // A new runtime works after the old one is gone.
+    assert_eq!(rt(1).block_on(|| go(|| 1).join().unwrap()), 1);
+}
+
+#[test]
+fn gomaxprocs_one_runs_everything() {
+    let r = rt(1);
+    assert_eq!(r.procs(), 1);
+    let n = r.block_on(|| (0..300).map(|i| go(move || i)).collect::<Vec<_>>().into_iter().map(|h| h.join().unwrap()).sum::<i32>());
+    assert_eq!(n, 299 * 150);
+}
+
+#[test]
+fn schedtrace_line_has_gos_shape() {
+    let r = rt(2);
+    r.block_on(|| ());
+    let line = r.sched_trace(false);
+    assert!(line.starts_with("SCHED "), "{line}");
+    for key in ["gomaxprocs=2", "idleprocs=", "threads=", "spinningthreads=", "needspinning=", "idlethreads=", "runqueue="] {
+        assert!(line.contains(key), "{key} in {line}");
+    }
+    assert!(line.trim_end().ends_with(']'), "{line}");
+    let detail = r.sched_trace(true);
+    assert!(detail.contains("  P0: status=") && detail.contains("  P1: status="), "{detail}");
+    assert!(detail.contains("  M1: p="), "{detail}");
+}
