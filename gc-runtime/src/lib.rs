@@ -4,7 +4,7 @@
 //! with corosensei; OS threads (Ms) each running Go's `schedule` loop on
 //! their own stack (g0); GOMAXPROCS processors (Ps) with 256-slot local run
 //! queues, `runnext`, a global queue and work stealing; park/ready
-//! ([`park`](crate::park) is the contract the blocking primitives build
+//! (the crate-internal `park` module is the contract the blocking primitives build
 //! on); per-P timer heaps; `blocking` as entersyscall/exitsyscall with P
 //! handoff; sysmon for retake, 10 ms preemption at safepoints and
 //! `GODEBUG=schedtrace`. The user guide is `docs/runtime.md`.
@@ -35,6 +35,9 @@ mod api;
 
 pub use api::{blocking, go, gosched, safepoint, sleep, Builder, GLocal, JoinHandle, Runtime};
 pub use stack::{guard_kind, GuardKind};
+#[doc(hidden)]
+pub use stack::bench_raw_switch;
+pub use api::DEFAULT_STACK_SIZE;
 
 /// The run queue, exposed only to the loom model (`tests/loom_runq.rs`).
 #[cfg(loom)]

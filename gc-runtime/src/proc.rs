@@ -138,6 +138,9 @@ impl Drop for LocalBox {
 pub(crate) type GRef = NonNull<G>;
 
 impl G {
+    /// Why the G waits (for scheddetail's G lines, which need the allgs
+    /// list issue 12's stack scanning brings; unused until then).
+    #[allow(dead_code)]
     pub(crate) fn wait_reason(&self) -> Option<WaitReason> {
         WaitReason::ALL.get(usize::from(self.wait_reason.load(Ordering::Relaxed))).copied()
     }
@@ -182,7 +185,6 @@ pub(crate) const P_SYSCALL: u32 = 2;
 
 /// A processor (Go: `p`).
 pub(crate) struct P {
-    pub(crate) id: usize,
     /// `_Pidle` / `_Prunning` / `_Psyscall`; written by the owner, CAS'd by
     /// sysmon (retake) and by the syscall exit.
     pub(crate) status: AtomicU32,
@@ -357,8 +359,7 @@ impl Sched {
     pub(crate) fn new(nprocs: usize, stack_size: usize, debug: Debug) -> Arc<Sched> {
         let epoch = Instant::now();
         let procs: Box<[P]> = (0..nprocs)
-            .map(|id| P {
-                id,
+            .map(|_| P {
                 status: AtomicU32::new(P_IDLE),
                 runq: Ring::new(),
                 runnext: AtomicPtr::new(ptr::null_mut()),
@@ -875,9 +876,8 @@ fn find_runnable(m: &M) -> Option<(GRef, bool)> {
         }
         // 16. stopm (with the timer sleep of step 15).
         stopm(m);
-        if m.p.get().is_none() {
-            return None; // shutdown
-        }
+        // Without a P only on shutdown.
+        m.p.get()?;
     }
 }
 

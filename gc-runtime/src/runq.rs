@@ -190,7 +190,7 @@ impl<T> Ring<T> {
     /// returns one of them to run at once.
     pub fn steal_into(&self, dst: &Ring<T>) -> Option<NonNull<T>> {
         let t = dst.tail.load(Ordering::Relaxed);
-        debug_assert!(dst.len() == 0, "steal into a non-empty ring");
+        debug_assert!(dst.is_empty(), "steal into a non-empty ring");
         let n = self.grab(dst, t);
         if n == 0 {
             return None;

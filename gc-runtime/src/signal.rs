@@ -73,7 +73,8 @@ pub(crate) fn install() {
             // static that lives for the process.
             unsafe {
                 let mut act: libc::sigaction = std::mem::zeroed();
-                act.sa_sigaction = handler as usize;
+                let h: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) = handler;
+                act.sa_sigaction = h as usize;
                 act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
                 libc::sigemptyset(&mut act.sa_mask);
                 let old = Box::into_raw(Box::new(std::mem::zeroed::<libc::sigaction>()));

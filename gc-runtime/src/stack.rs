@@ -133,11 +133,6 @@ impl GStack {
         (self.low, self.low + page_size())
     }
 
-    /// Usable bytes.
-    pub(crate) fn usable(&self) -> usize {
-        self.len - page_size()
-    }
-
     /// Releases the usable pages (they read as zero when touched again).
     fn release_pages(&self) {
         let page = page_size();
@@ -211,4 +206,24 @@ impl StackPool {
     pub(crate) fn pooled(&self) -> usize {
         self.free.lock().len()
     }
+}
+
+/// The bare context-switch cost: `iters` resume+suspend pairs of one
+/// corosensei coroutine on a [`GStack`] (for `benches/switch.rs`).
+#[doc(hidden)]
+pub fn bench_raw_switch(iters: u64) -> std::time::Duration {
+    use corosensei::{Coroutine, CoroutineResult, Yielder};
+    let stack = GStack::map(64 * 1024).expect("stack");
+    let mut co = Coroutine::with_stack(stack, |y: &Yielder<(), ()>, ()| loop {
+        y.suspend(());
+    });
+    let t = std::time::Instant::now();
+    for _ in 0..iters {
+        if let CoroutineResult::Return(()) = co.resume(()) {
+            unreachable!()
+        }
+    }
+    let d = t.elapsed();
+    std::mem::forget(co); // never resumed again: leak rather than unwind it
+    d
 }

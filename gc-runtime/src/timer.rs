@@ -61,10 +61,13 @@ impl Entry {
 }
 
 /// A handle to a timer (Go: the `*timer`). Dropping it does not stop it.
+#[allow(dead_code)]
 pub(crate) struct TimerHandle {
     entry: Arc<Entry>,
 }
 
+// `stop` is part of the park contract (chan's select/after use it).
+#[allow(dead_code)]
 impl TimerHandle {
     /// Stops the timer; true if it had not fired (nor been stopped) yet.
     pub(crate) fn stop(&self) -> bool {

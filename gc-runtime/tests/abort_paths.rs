@@ -25,6 +25,7 @@ fn run_child(name: &str) -> (Option<i32>, String) {
 }
 
 #[inline(never)]
+#[allow(unconditional_recursion)] // the point: recurse until the guard page
 fn recurse(n: u64, buf: &mut [u8; 512]) -> u64 {
     let mut local = [0u8; 512];
     local[(n % 512) as usize] = buf[(n % 512) as usize].wrapping_add(1);
