@@ -362,6 +362,68 @@ mod tests {
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), 1);
     }
 
+    /// Two Gs pass a baton through park/unpark (a channel's handshake in
+    /// miniature); pairs run concurrently on 2 Ps, some through `blocking`
+    /// and timers, so wake-ups race with parks on other Ms. A lost wake-up
+    /// hangs (and the deadlock check would fire).
+    #[test]
+    fn baton_ping_pong_loses_no_wakeup() {
+        struct Baton {
+            st: Mutex<(u8, Option<Unparker>)>,
+        }
+        fn take_turn(b: &Baton, me: u8) {
+            let mut st = b.st.lock();
+            while st.0 != me {
+                park(WaitReason::ChanRecv, move |u| {
+                    st.1 = Some(u);
+                    drop(st);
+                    true
+                });
+                st = b.st.lock();
+            }
+        }
+        fn pass(b: &Baton, to: u8) {
+            let w = {
+                let mut st = b.st.lock();
+                st.0 = to;
+                st.1.take()
+            };
+            if let Some(u) = w {
+                u.unpark();
+            }
+        }
+        let rounds: u32 = std::env::var("GC_RUNTIME_BATON").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
+        let r = rt(2);
+        let t = Instant::now();
+        r.block_on(move || {
+            let hs: Vec<_> = (0..8u32)
+                .flat_map(|pair| {
+                    let b = Arc::new(Baton { st: Mutex::new((0, None)) });
+                    (0..2u8).map(move |me| {
+                        let b = b.clone();
+                        go(move || {
+                            for i in 0..rounds {
+                                take_turn(&b, me);
+                                if i % 1000 == 7 && pair % 2 == 0 {
+                                    crate::blocking(|| std::thread::yield_now());
+                                }
+                                if i % 1000 == 11 && pair % 4 == 1 {
+                                    crate::sleep(Duration::from_micros(50));
+                                }
+                                pass(&b, 1 - me);
+                            }
+                        })
+                    })
+                })
+                .collect();
+            for h in hs {
+                h.join().unwrap();
+            }
+        });
+        let per = t.elapsed().as_nanos() as f64 / f64::from(rounds * 8 * 2);
+        eprintln!("baton_ping_pong: {rounds} rounds x 8 pairs in {:?} ({per:.0} ns per hand-off)", t.elapsed());
+    }
+
     fn rss_kib() -> usize {
         let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         s.lines()
