@@ -68,9 +68,14 @@ impl Builder {
     /// * a guard whose lock records the owning thread (`std::io::StdoutLock`
     ///   and other reentrant locks), or that must be released on the
     ///   thread that took it;
-    /// * a gc-core `Gc`, `Member`, `Ref` or pin guard, or anything else of
-    ///   gc-core that is bound to the thread's mutator (until issue 12
-    ///   moves roots with the G).
+    /// * anything else bound to the thread rather than the task: a raw
+    ///   `pthread_self` identity, a thread's signal mask, `errno` read after
+    ///   the switch.
+    ///
+    /// gc-core's own values need no promise: `Gc` handles are `Send` (a
+    /// root slot may be released from any thread), and a G switch inside a
+    /// `pin` (whose `Guard` and `Ref`s are bound to the thread's mutator)
+    /// panics before anything switches.
     ///
     /// Thread-locals are per M, not per G; use [`GLocal`] for per-G state.
     /// Breaking the promise lets safe code race, which is undefined
@@ -268,6 +273,30 @@ impl<T> JoinHandle<T> {
 /// `runnext`. Like `std::thread::spawn`, `f` and its result must be
 /// `Send + 'static`.
 ///
+/// ```
+/// use gc_runtime::{go, Runtime};
+/// // SAFETY: nothing thread-bound is held across runtime calls.
+/// let rt = unsafe { Runtime::builder().procs(2).allow_migration() }.build().unwrap();
+/// let squares = rt.block_on(|| {
+///     let hs: Vec<_> = (0..10u64).map(|i| go(move || i * i)).collect();
+///     hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
+/// });
+/// assert_eq!(squares, 285);
+/// ```
+///
+/// A `!Send` capture does not compile (a G may run on any M):
+///
+/// ```compile_fail
+/// let rc = std::rc::Rc::new(1);
+/// let _ = gc_runtime::go(move || drop(rc));
+/// ```
+///
+/// Nor does a `!Send` result:
+///
+/// ```compile_fail
+/// let _ = gc_runtime::go(|| std::rc::Rc::new(1));
+/// ```
+///
 /// # Panics
 ///
 /// Outside a runtime: "gc_runtime::go called outside a runtime (use
@@ -354,6 +383,7 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     let Some((m, g)) = proc::current_running_g() else {
         return f();
     };
+    proc::assert_not_pinned();
     proc::entersyscall(m, g);
     let r = catch_unwind(AssertUnwindSafe(f));
     // Same thread: a G in a syscall never switches.
@@ -371,9 +401,28 @@ static NEXT_KEY: AtomicUsize = AtomicUsize::new(1);
 /// first use in that G and dropped when the G ends (the G-level analogue
 /// of `thread_local!`, which is per M here).
 ///
-/// ```ignore
+/// ```
+/// use gc_runtime::{go, gosched, GLocal, Runtime};
+/// use std::cell::Cell;
+///
 /// static COUNTER: GLocal<Cell<u32>> = GLocal::new(|| Cell::new(0));
-/// COUNTER.with(|c| c.set(c.get() + 1));
+/// // SAFETY: nothing thread-bound is held across runtime calls.
+/// let rt = unsafe { Runtime::builder().procs(2).allow_migration() }.build().unwrap();
+/// let counts = rt.block_on(|| {
+///     let hs: Vec<_> = (1..=3)
+///         .map(|n| {
+///             go(move || {
+///                 for _ in 0..n {
+///                     COUNTER.with(|c| c.set(c.get() + 1));
+///                     gosched(); // may resume on another M: the value follows the G
+///                 }
+///                 COUNTER.with(Cell::get)
+///             })
+///         })
+///         .collect();
+///     hs.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+/// });
+/// assert_eq!(counts, [1, 2, 3]);
 /// ```
 pub struct GLocal<T: 'static> {
     init: fn() -> T,
@@ -403,7 +452,8 @@ impl<T: 'static> GLocal<T> {
     ///
     /// # Panics
     ///
-    /// Outside a G, or if `init` itself uses this key.
+    /// Outside a G. (`init` must not use its own key: that recursion
+    /// overflows the G's stack, which aborts.)
     pub fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
         let g = proc::current_m().and_then(|m| m.curg.get());
         let Some(g) = g else { panic!("gc_runtime::GLocal::with called outside a G") };

@@ -141,6 +141,7 @@ pub(crate) fn park(reason: WaitReason, commit: impl FnOnce(Unparker) -> bool) {
 
 fn park_impl<F: FnOnce(Unparker) -> bool>(reason: WaitReason, commit: F) {
     if let Some((_m, g)) = proc::current_running_g() {
+        proc::assert_not_pinned();
         let mut slot = std::mem::ManuallyDrop::new(commit);
         let src: *mut F = &mut *slot;
         // SAFETY: g is the running G of this thread; `slot` lives on its
@@ -405,7 +406,7 @@ mod tests {
                             for i in 0..rounds {
                                 take_turn(&b, me);
                                 if i % 1000 == 7 && pair % 2 == 0 {
-                                    crate::blocking(|| std::thread::yield_now());
+                                    crate::blocking(std::thread::yield_now);
                                 }
                                 if i % 1000 == 11 && pair % 4 == 1 {
                                     crate::sleep(Duration::from_micros(50));

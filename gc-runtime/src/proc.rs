@@ -1180,11 +1180,22 @@ pub(crate) fn exitsyscall(m: &M, g: GRef) {
     unsafe { suspend(g, Switch::ExitSyscall) };
 }
 
+/// Refuses a G switch inside a gc-core pin: the pin's critical section
+/// belongs to this OS thread's mutator, so it must not span a switch (the
+/// G could resume on another M while this M runs other Gs "inside" the
+/// pin, and every stop of the world would wait for it). Panics with
+/// gc-core's message, before anything is parked.
+#[inline]
+pub(crate) fn assert_not_pinned() {
+    gc_core::blocking(|| ());
+}
+
 /// Yields the running G `g` to the global queue (Go: `goschedImpl`).
 ///
 /// # Safety
 /// `g` is the G running on this thread (status `G_RUNNING`).
 pub(crate) unsafe fn yield_now(g: GRef, preempted: bool) {
+    assert_not_pinned();
     // SAFETY: caller's contract.
     unsafe { suspend(g, if preempted { Switch::Preempt } else { Switch::Gosched }) };
 }

@@ -327,3 +327,67 @@ fn spawn_many_at_once_then_join() {
     // own no stack; finished ones return theirs to the pool).
     assert!(peak.saturating_sub(before) < n * 4, "RSS grew {} KiB for {n} Gs", peak - before);
 }
+
+/// Row "thread_local! across a yield": Gs really do move between Ms, so a
+/// thread-local is per M, not per G (hence the contract signed in
+/// `allow_migration`, and `GLocal` for per-G state).
+#[test]
+fn gs_migrate_between_ms() {
+    let r = rt(2);
+    let most = r.block_on(|| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                go(|| {
+                    let mut seen = HashSet::new();
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_millis(30) {
+                        seen.insert(std::thread::current().id());
+                        gosched();
+                    }
+                    seen.len()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+    });
+    assert!(most >= 2, "no G ran on more than one M");
+}
+
+/// gc-core handles are `Send`: a `Gc` created in a G that migrates and is
+/// dropped on another M, with collections in between, stays valid.
+#[test]
+fn gc_handles_survive_migration() {
+    let r = rt(2);
+    let sum = r.block_on(|| {
+        let hs: Vec<_> = (0..8u64)
+            .map(|i| {
+                go(move || {
+                    let g = gc_core::Gc::new(i * 100);
+                    let mut total = 0;
+                    for _ in 0..50 {
+                        gosched();
+                        total += *g;
+                    }
+                    if i == 0 {
+                        gc_core::collect();
+                    }
+                    total
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
+    });
+    assert_eq!(sum, 50 * 100 * 28);
+}
+
+/// A G switch inside a gc-core pin panics (the pin belongs to the M's
+/// thread) instead of letting the pin span the switch.
+#[test]
+fn switching_inside_a_pin_panics() {
+    let r = rt(1);
+    let err = r.block_on(|| {
+        go(|| gc_core::pin(|_g| gosched())).join().unwrap_err()
+    });
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("inside tricolor_gc::pin"), "{msg}");
+}
