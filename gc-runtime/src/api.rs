@@ -186,6 +186,7 @@ impl Runtime {
         let w2 = waiter.clone();
         let g = self.sched.new_g(Box::new(move || {
             let r = catch_unwind(AssertUnwindSafe(f)).map(|v| Box::new(v) as Box<dyn Any + Send>);
+            proc::drop_current_g_locals();
             let mut st = w2.state.lock();
             *st = MainState::Done(r);
             w2.cv.notify_all();
@@ -314,6 +315,7 @@ where
     let p2 = packet.clone();
     let g = s.new_g(Box::new(move || {
         let r = catch_unwind(AssertUnwindSafe(f));
+        proc::drop_current_g_locals();
         let waiter = {
             let mut st = p2.state.lock();
             st.result = Some(r);
@@ -399,7 +401,8 @@ static NEXT_KEY: AtomicUsize = AtomicUsize::new(1);
 
 /// A G-local storage key: each G sees its own value, created by `init` on
 /// first use in that G and dropped when the G ends (the G-level analogue
-/// of `thread_local!`, which is per M here).
+/// of `thread_local!`, which is per M here). Values are dropped when the G
+/// ends, before its `JoinHandle::join` returns.
 ///
 /// ```
 /// use gc_runtime::{go, gosched, GLocal, Runtime};

@@ -1119,6 +1119,19 @@ fn start_coroutine(s: &Sched, g: GRef) -> Coro {
     })
 }
 
+/// Drops the running G's locals now (before its result is published, so
+/// a joiner sees them dropped, as `std::thread`'s join waits for TLS
+/// destructors). A destructor that panics aborts, as in std.
+pub(crate) fn drop_current_g_locals() {
+    if let Some(g) = current_m().and_then(|m| m.curg.get()) {
+        let guard = AbortOnUnwind("a GLocal destructor panicked");
+        // SAFETY: g is the running G, in its body's epilogue: no GLocal
+        // borrow is live.
+        unsafe { drop_locals(g.as_ptr()) };
+        std::mem::forget(guard);
+    }
+}
+
 /// Drops a finishing G's locals (destructors may create new ones).
 ///
 /// # Safety

@@ -5,7 +5,10 @@
 //!
 //! * Back-off: 20 µs per round; after 50 rounds in a row that retook
 //!   nothing the delay doubles each round, capped at 10 ms; a round that
-//!   retakes resets it. When every P is idle and no G is in a syscall it
+//!   retakes resets it. Unlike Go, while some P runs a G the sleep is also
+//!   capped at 2 ms and at that P's 10 ms mark, so a slice is flagged
+//!   within ~12 ms of its start rather than up to 30 ms (Go notices a
+//!   slice's start only at its next round, up to 10 ms late). When every P is idle and no G is in a syscall it
 //!   blocks on `sysmon_note` until a P is taken again (Go's `sysmonwait`);
 //!   the check and the wait are under the note's lock, so the wake-up from
 //!   `pidleget` cannot be lost.
@@ -27,6 +30,10 @@ use std::time::{Duration, Instant};
 
 /// Go's `forcePreemptNS`.
 const FORCE_PREEMPT: Duration = Duration::from_millis(10);
+
+/// The longest sysmon sleep while some P is running a G: bounds how late
+/// a time slice's start is noticed, so a G is flagged by ~12 ms.
+const BUSY_DELAY: Duration = Duration::from_millis(2);
 
 #[derive(Clone, Copy)]
 struct Tick {
@@ -53,6 +60,7 @@ fn sysmon(s: &Arc<Sched>) {
     let mut delay = Duration::from_micros(20);
     let period = Duration::from_millis(u64::from(s.debug.schedtrace));
     let mut next_trace = start + period;
+    let mut busy_deadline: Option<Instant> = None;
     loop {
         if idle == 0 {
             delay = Duration::from_micros(20);
@@ -62,7 +70,14 @@ fn sysmon(s: &Arc<Sched>) {
         if s.shutdown.load(Ordering::SeqCst) {
             return;
         }
-        crate::proc::sysmon_sleep(s, Some(delay));
+        // While a P runs, wake in time for its 10 ms mark, and at least
+        // every BUSY_DELAY so a new slice is noticed promptly (its start
+        // is known only to within one round).
+        let mut sleep_for = delay;
+        if let Some(d) = busy_deadline {
+            sleep_for = sleep_for.min(BUSY_DELAY).min(d.saturating_duration_since(Instant::now()));
+        }
+        crate::proc::sysmon_sleep(s, Some(sleep_for));
         if s.shutdown.load(Ordering::SeqCst) {
             return;
         }
@@ -71,7 +86,9 @@ fn sysmon(s: &Arc<Sched>) {
             continue;
         }
         let now = Instant::now();
-        if retake(s, &mut ticks, now) > 0 {
+        let (retook, deadline) = retake(s, &mut ticks, now);
+        busy_deadline = deadline;
+        if retook > 0 {
             idle = 0;
         } else {
             idle += 1;
@@ -102,8 +119,11 @@ fn wait_while_idle(s: &Sched) -> bool {
     true
 }
 
-fn retake(s: &Arc<Sched>, ticks: &mut [Tick], now: Instant) -> usize {
+/// Returns how many Ps were retaken from syscalls, and the earliest time a
+/// running P's slice reaches 10 ms (`None` if no P runs).
+fn retake(s: &Arc<Sched>, ticks: &mut [Tick], now: Instant) -> (usize, Option<Instant>) {
     let mut n = 0;
+    let mut deadline: Option<Instant> = None;
     for (i, p) in s.procs.iter().enumerate() {
         let st = p.status.load(Ordering::SeqCst);
         let t = &mut ticks[i];
@@ -117,6 +137,11 @@ fn retake(s: &Arc<Sched>, ticks: &mut [Tick], now: Instant) -> usize {
             } else if st == P_RUNNING && now.duration_since(t.schedwhen) >= FORCE_PREEMPT {
                 // Go's preemptone: flag the running G (here: its P).
                 p.preempt.store(true, Ordering::Relaxed);
+            }
+            if st == P_RUNNING {
+                // A flagged P's next slice must be noticed promptly too.
+                let d = if p.preempt.load(Ordering::Relaxed) { now + BUSY_DELAY } else { t.schedwhen + FORCE_PREEMPT };
+                deadline = Some(deadline.map_or(d, |x| x.min(d)));
             }
         }
         if st != P_SYSCALL {
@@ -139,7 +164,7 @@ fn retake(s: &Arc<Sched>, ticks: &mut [Tick], now: Instant) -> usize {
             s.handoffp(i);
         }
     }
-    n
+    (n, deadline)
 }
 
 /// Go's `schedtrace(detailed)` text.
