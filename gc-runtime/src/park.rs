@@ -48,7 +48,6 @@ pub(crate) enum WaitReason {
     Join,
 }
 
-#[allow(dead_code)]
 impl WaitReason {
     /// Every reason, in discriminant order.
     pub(crate) const ALL: [WaitReason; 8] = [

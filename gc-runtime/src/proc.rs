@@ -56,7 +56,7 @@ use corosensei::{Coroutine, CoroutineResult, Yielder};
 use parking_lot::{Condvar, Mutex};
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -138,9 +138,7 @@ impl Drop for LocalBox {
 pub(crate) type GRef = NonNull<G>;
 
 impl G {
-    /// Why the G waits (for scheddetail's G lines, which need the allgs
-    /// list issue 12's stack scanning brings; unused until then).
-    #[allow(dead_code)]
+    /// Why the G waits, or waited last (for scheddetail's G lines).
     pub(crate) fn wait_reason(&self) -> Option<WaitReason> {
         WaitReason::ALL.get(usize::from(self.wait_reason.load(Ordering::Relaxed))).copied()
     }
@@ -332,6 +330,10 @@ pub(crate) struct Sched {
     coprimes: Vec<usize>,
     pub(crate) sysmon_note: (Mutex<bool>, Condvar),
     pub(crate) debug: Debug,
+    /// Go's `allgs`, kept only with `GODEBUG=scheddetail=1` (for its G
+    /// lines): id → live G. A G is removed under this lock before it is
+    /// freed, so a reader holding the lock reads only live Gs.
+    pub(crate) allgs: Option<Mutex<BTreeMap<u64, GRef>>>,
 }
 
 // SAFETY: the raw GRefs inside (global queue) are owning pointers moved
@@ -398,6 +400,7 @@ impl Sched {
             coprimes: (1..=nprocs).filter(|&k| gcd(k, nprocs) == 1).collect(),
             sysmon_note: (Mutex::new(false), Condvar::new()),
             debug,
+            allgs: debug.scheddetail.then(|| Mutex::new(BTreeMap::new())),
         })
     }
 
@@ -692,7 +695,12 @@ impl Sched {
             locals: UnsafeCell::new(Vec::new()),
         });
         self.ngs.fetch_add(1, Ordering::SeqCst);
-        NonNull::from(Box::leak(g))
+        let id = g.id;
+        let g = NonNull::from(Box::leak(g));
+        if let Some(all) = &self.allgs {
+            all.lock().insert(id, g);
+        }
+        g
     }
 }
 
@@ -1039,6 +1047,9 @@ fn execute(m: &M, g: GRef, inherit: bool) {
                 gr.status.store(G_DEAD, Ordering::Release);
                 s.stacks.put(co.into_stack());
                 s.ngs.fetch_sub(1, Ordering::SeqCst);
+                if let Some(all) = &s.allgs {
+                    all.lock().remove(&gr.id);
+                }
                 // SAFETY: the G is dead; we own the only pointer (it came
                 // from Box::leak in new_g).
                 drop(unsafe { Box::from_raw(g.as_ptr()) });

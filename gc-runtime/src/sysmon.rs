@@ -222,6 +222,20 @@ pub(crate) fn schedtrace(s: &Sched, start: Instant, detailed: bool) -> String {
                 m.p.load(Ordering::Relaxed) < 0,
             );
         }
+        if let Some(all) = &s.allgs {
+            let running: std::collections::HashMap<u64, usize> =
+                allm.iter().map(|m| (m.curg.load(Ordering::Relaxed), m.id)).collect();
+            for (&id, g) in all.lock().iter() {
+                // SAFETY: a G in allgs is live while the lock is held (it
+                // is removed under the lock before being freed); we read
+                // only its atomics.
+                let g = unsafe { g.as_ref() };
+                let status = g.status.load(Ordering::Relaxed);
+                let reason = if status == crate::proc::G_WAITING { g.wait_reason().map_or("", |r| r.as_str()) } else { "" };
+                let m = running.get(&id).map_or(-1, |&m| m as i64);
+                let _ = writeln!(out, "  G{id}: status={status}({reason}) m={m} lockedm=-1");
+            }
+        }
     } else {
         out.push_str("]\n");
     }

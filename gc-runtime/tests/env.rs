@@ -72,6 +72,9 @@ fn schedtrace_prints_gos_sched_lines() {
     let (ok, _, err) = child("schedtrace_prints_gos_sched_lines", &[("GODEBUG", "schedtrace=20,scheddetail=1")]);
     assert!(ok, "{err}");
     assert!(err.contains(" gcwaiting=") && err.contains("  P0: status=") && err.contains("  M"), "{err}");
+    // Go's G lines: status 4 (_Gwaiting) with the wait reason.
+    assert!(err.contains(": status=4(sleep) m=-1 lockedm=-1"), "{err}");
+    assert!(err.contains("  G1: status=4(JoinHandle.join) m=-1"), "{err}");
     let (ok, _, err) = child("schedtrace_prints_gos_sched_lines", &[("GODEBUG", "schedtrace=x")]);
     assert!(ok && !err.contains("SCHED "), "{err}");
     assert_eq!(err.matches("ignoring GODEBUG schedtrace=\"x\"").count(), 1, "{err}");
