@@ -28,7 +28,7 @@ mod proc;
 mod runq;
 mod signal;
 mod stack;
-mod sync;
+mod atomics;
 mod sysmon;
 mod timer;
 mod api;

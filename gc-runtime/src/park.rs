@@ -100,6 +100,16 @@ pub(crate) struct Unparker {
 // `ready` may run on any thread.
 unsafe impl Send for Unparker {}
 
+impl std::fmt::Debug for Unparker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.target {
+            // SAFETY: the G is parked and owned by this Unparker; its id is immutable.
+            Target::G(g) => write!(f, "Unparker(G{})", unsafe { g.as_ref() }.id),
+            Target::Thread(w) => write!(f, "Unparker({:?})", w.thread.id()),
+        }
+    }
+}
+
 impl Unparker {
     pub(crate) fn for_g(g: GRef) -> Unparker {
         Unparker { target: Target::G(g) }

@@ -26,7 +26,7 @@
 //! The queue never dereferences its elements: ownership of what they point
 //! to moves with them.
 
-use crate::sync::{AtomicPtr, AtomicU32, Ordering};
+use crate::atomics::{AtomicPtr, AtomicU32, Ordering};
 use std::ptr::{self, NonNull};
 
 /// Slots in a ring (Go: `len(p.runq)` = 256).

@@ -1,5 +1,5 @@
 //! Loom model of the P run queue (`src/runq.rs`, the real file compiled
-//! against loom's atomics through `src/sync.rs`): the owner pushes and pops
+//! against loom's atomics through `src/atomics.rs`): the owner pushes and pops
 //! while another thread steals; every element is taken exactly once,
 //! including through the overflow path (ring of 4 under loom). A ring with a
 //! deliberately broken `pop` (plain store instead of the CAS) must fail.

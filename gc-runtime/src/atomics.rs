@@ -1,4 +1,5 @@
-//! The synchronisation facade of the run queue (tokio's `crate::loom`
+//! The atomics facade of the run queue (named `atomics`, since `sync` is
+//! the public module of WaitGroup and Mutex) (tokio's `crate::loom`
 //! pattern): `runq.rs` takes its atomics from here, never from `std`
 //! directly.
 //!
