@@ -921,7 +921,15 @@ fn steal_work(m: &M) -> Option<GRef> {
                 return Some(g);
             }
             if last {
-                let next = v.runnext.load(Ordering::Acquire);
+                let mut next = v.runnext.load(Ordering::Acquire);
+                if !next.is_null() && v.status.load(Ordering::SeqCst) == P_RUNNING {
+                    // Go's runqgrab: the victim is about to run its runnext
+                    // (a G it just readied, typically the partner of a
+                    // hand-off); give it ~3 µs rather than bounce the pair
+                    // between Ms.
+                    std::thread::sleep(Duration::from_micros(3));
+                    next = v.runnext.load(Ordering::Acquire);
+                }
                 if !next.is_null()
                     && v.runnext.compare_exchange(next, ptr::null_mut(), Ordering::AcqRel, Ordering::Relaxed).is_ok()
                 {
