@@ -36,13 +36,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     }
     if f.sig.unsafety.is_none() {
         return Err(syn::Error::new_spanned(
-            &f.sig.fn_token,
+            f.sig.fn_token,
             "#[tricolor_gc::main] needs `unsafe fn`: writing `unsafe` accepts the runtime's migration contract \
              (Gs move between OS threads, thread-locals are per thread; see gc_runtime::Builder::allow_migration)",
         ));
     }
     if f.sig.asyncness.is_some() {
-        return Err(syn::Error::new_spanned(&f.sig.asyncness, "gc-runtime Gs are stackful: write a plain fn"));
+        return Err(syn::Error::new_spanned(f.sig.asyncness, "gc-runtime Gs are stackful: write a plain fn"));
     }
     if !f.sig.inputs.is_empty() || !f.sig.generics.params.is_empty() {
         return Err(syn::Error::new_spanned(&f.sig, "#[tricolor_gc::main] takes a fn without arguments or generics"));

@@ -121,7 +121,9 @@ fn godebug() -> proc::Debug {
         match value.parse::<u32>() {
             Ok(n) if key == "schedtrace" => d.schedtrace = n,
             Ok(n) => d.scheddetail = n > 0,
-            Err(_) => warn_once(&format!("tricolor-gc: ignoring GODEBUG {key}={value:?}: not a decimal integer; using 0")),
+            Err(_) => {
+                warn_once(&format!("tricolor-gc: ignoring GODEBUG {key}={value:?}: not a decimal integer; using 0"))
+            }
         }
     }
     d

@@ -23,21 +23,21 @@
 //! * The GC hooks (mark workers as Gs) are issue 12; `findRunnable` marks
 //!   their slot. This crate does nothing GC-specific yet.
 
+mod api;
+mod atomics;
 mod park;
 mod proc;
 mod runq;
 mod signal;
 mod stack;
-mod atomics;
 mod sysmon;
 mod timer;
-mod api;
 
+pub use api::DEFAULT_STACK_SIZE;
 pub use api::{blocking, go, gosched, safepoint, sleep, Builder, GLocal, JoinHandle, Runtime};
-pub use stack::{guard_kind, GuardKind};
 #[doc(hidden)]
 pub use stack::bench_raw_switch;
-pub use api::DEFAULT_STACK_SIZE;
+pub use stack::{guard_kind, GuardKind};
 
 /// The run queue, exposed only to the loom model (`tests/loom_runq.rs`).
 #[cfg(loom)]

@@ -352,15 +352,21 @@ mod tests {
         let (fired, stopped) = r.block_on(|| {
             let fired = Arc::new(AtomicUsize::new(0));
             let f2 = fired.clone();
-            let h = add_timer(Instant::now() + Duration::from_secs(3600), Box::new(move || {
-                f2.fetch_add(1, Ordering::SeqCst);
-            }));
+            let h = add_timer(
+                Instant::now() + Duration::from_secs(3600),
+                Box::new(move || {
+                    f2.fetch_add(1, Ordering::SeqCst);
+                }),
+            );
             let stopped = h.stop();
             assert!(!h.stop(), "a stopped timer stops once");
             let f3 = fired.clone();
-            let h2 = add_timer(Instant::now(), Box::new(move || {
-                f3.fetch_add(10, Ordering::SeqCst);
-            }));
+            let h2 = add_timer(
+                Instant::now(),
+                Box::new(move || {
+                    f3.fetch_add(10, Ordering::SeqCst);
+                }),
+            );
             crate::sleep(Duration::from_millis(5));
             assert!(!h2.stop(), "a fired timer cannot be stopped");
             (fired.load(Ordering::SeqCst), stopped)

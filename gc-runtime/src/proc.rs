@@ -560,7 +560,9 @@ impl Sched {
     /// Go's `handoffp`: `p` lost its M (a retaken syscall).
     pub(crate) fn handoffp(self: &Arc<Self>, p: usize) {
         let pp = &self.procs[p];
-        if !pp.runq.is_empty() || !pp.runnext.load(Ordering::SeqCst).is_null() || self.runqsize.load(Ordering::SeqCst) > 0
+        if !pp.runq.is_empty()
+            || !pp.runnext.load(Ordering::SeqCst).is_null()
+            || self.runqsize.load(Ordering::SeqCst) > 0
         {
             self.startm(Some(p), false);
             return;
@@ -720,8 +722,7 @@ fn runqput(s: &Sched, p: &P, g: GRef, next: bool) {
 /// Go's `runqget`: runnext first (inheriting the time slice), then the ring.
 fn runqget(p: &P) -> Option<(GRef, bool)> {
     let next = p.runnext.load(Ordering::Acquire);
-    if !next.is_null()
-        && p.runnext.compare_exchange(next, ptr::null_mut(), Ordering::AcqRel, Ordering::Relaxed).is_ok()
+    if !next.is_null() && p.runnext.compare_exchange(next, ptr::null_mut(), Ordering::AcqRel, Ordering::Relaxed).is_ok()
     {
         return NonNull::new(next).map(|g| (g, true));
     }

@@ -115,11 +115,7 @@ impl<T> Ring<T> {
             for i in 0..n {
                 batch.push(self.slot(h.wrapping_add(i)).load(Ordering::Relaxed));
             }
-            if self
-                .head
-                .compare_exchange(h, h.wrapping_add(n), Ordering::Release, Ordering::Relaxed)
-                .is_err()
-            {
+            if self.head.compare_exchange(h, h.wrapping_add(n), Ordering::Release, Ordering::Relaxed).is_err() {
                 // A thief took some meanwhile: there is room now, retry.
                 continue;
             }
@@ -145,11 +141,7 @@ impl<T> Ring<T> {
                 self.head.store(h.wrapping_add(1), Ordering::Release);
                 return NonNull::new(item);
             }
-            if self
-                .head
-                .compare_exchange(h, h.wrapping_add(1), Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {
+            if self.head.compare_exchange(h, h.wrapping_add(1), Ordering::Release, Ordering::Relaxed).is_ok() {
                 return NonNull::new(item);
             }
         }
@@ -175,11 +167,7 @@ impl<T> Ring<T> {
                 let item = self.slot(h.wrapping_add(i)).load(Ordering::Relaxed);
                 dst.slot(dst_tail.wrapping_add(i)).store(item, Ordering::Relaxed);
             }
-            if self
-                .head
-                .compare_exchange(h, h.wrapping_add(n), Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-            {
+            if self.head.compare_exchange(h, h.wrapping_add(n), Ordering::AcqRel, Ordering::Relaxed).is_ok() {
                 return n;
             }
         }

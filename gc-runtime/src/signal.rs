@@ -19,8 +19,8 @@
 //!   non-G faults behave exactly as without this runtime.
 
 use std::cell::Cell;
-use std::sync::Once;
 use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Once;
 
 thread_local! {
     /// `[lo, hi)` of the running G's guard page on this thread; `(0, 0)` none.

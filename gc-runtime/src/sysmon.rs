@@ -52,10 +52,8 @@ pub(crate) fn start(s: Arc<Sched>) -> std::io::Result<()> {
 fn sysmon(s: &Arc<Sched>) {
     let n = s.nprocs();
     let start = Instant::now();
-    let mut ticks = vec![
-        Tick { status: P_IDLE, schedtick: 0, schedwhen: start, syscalltick: 0, syscallwhen: start };
-        n
-    ];
+    let mut ticks =
+        vec![Tick { status: P_IDLE, schedtick: 0, schedwhen: start, syscalltick: 0, syscallwhen: start }; n];
     let mut idle = 0u32;
     let mut delay = Duration::from_micros(20);
     let period = Duration::from_millis(u64::from(s.debug.schedtrace));
@@ -231,7 +229,8 @@ pub(crate) fn schedtrace(s: &Sched, start: Instant, detailed: bool) -> String {
                 // only its atomics.
                 let g = unsafe { g.as_ref() };
                 let status = g.status.load(Ordering::Relaxed);
-                let reason = if status == crate::proc::G_WAITING { g.wait_reason().map_or("", |r| r.as_str()) } else { "" };
+                let reason =
+                    if status == crate::proc::G_WAITING { g.wait_reason().map_or("", |r| r.as_str()) } else { "" };
                 let m = running.get(&id).map_or(-1, |&m| m as i64);
                 let _ = writeln!(out, "  G{id}: status={status}({reason}) m={m} lockedm=-1");
             }

@@ -71,8 +71,7 @@ pub(crate) struct TimerHandle {
 impl TimerHandle {
     /// Stops the timer; true if it had not fired (nor been stopped) yet.
     pub(crate) fn stop(&self) -> bool {
-        let stopped =
-            self.entry.state.compare_exchange(PENDING, STOPPED, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+        let stopped = self.entry.state.compare_exchange(PENDING, STOPPED, Ordering::AcqRel, Ordering::Relaxed).is_ok();
         if stopped {
             self.entry.count.fetch_sub(1, Ordering::SeqCst);
             drop(self.entry.f.lock().take());

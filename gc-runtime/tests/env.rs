@@ -64,7 +64,10 @@ fn schedtrace_prints_gos_sched_lines() {
         let (ms, rest) = rest.split_once("ms: ").expect("SCHED <n>ms: ");
         assert!(ms.parse::<u64>().is_ok(), "{l}");
         assert!(rest.starts_with("gomaxprocs=2 idleprocs="), "{l}");
-        assert!(rest.contains(" threads=") && rest.contains(" spinningthreads=") && rest.contains(" needspinning="), "{l}");
+        assert!(
+            rest.contains(" threads=") && rest.contains(" spinningthreads=") && rest.contains(" needspinning="),
+            "{l}"
+        );
         assert!(rest.contains(" idlethreads=") && rest.contains(" runqueue="), "{l}");
         let q = &rest[rest.find('[').expect("[per-P queues]")..];
         assert_eq!(q.trim_matches(|c| c == '[' || c == ']').split(' ').count(), 2, "{l}");

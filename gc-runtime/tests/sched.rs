@@ -42,9 +42,8 @@ fn spawn_and_join_many() {
 fn nested_spawns_join_from_gs() {
     let r = rt(2);
     let n = r.block_on(|| {
-        let outer: Vec<_> = (0..20)
-            .map(|_| go(|| (0..20).map(|j| go(move || j)).map(|h| h.join().unwrap()).sum::<i32>()))
-            .collect();
+        let outer: Vec<_> =
+            (0..20).map(|_| go(|| (0..20).map(|j| go(move || j)).map(|h| h.join().unwrap()).sum::<i32>())).collect();
         outer.into_iter().map(|h| h.join().unwrap()).sum::<i32>()
     });
     assert_eq!(n, 20 * 190);
@@ -74,10 +73,12 @@ fn panic_in_main_g_is_reraised_by_block_on() {
 #[test]
 fn join_from_outside_blocks_the_thread() {
     let r = rt(2);
-    let h = r.block_on(|| go(|| {
-        sleep(Duration::from_millis(20));
-        7
-    }));
+    let h = r.block_on(|| {
+        go(|| {
+            sleep(Duration::from_millis(20));
+            7
+        })
+    });
     assert_eq!(h.join().unwrap(), 7);
 }
 
@@ -295,7 +296,9 @@ fn dropping_a_runtime_with_live_gs_abandons_them() {
 fn gomaxprocs_one_runs_everything() {
     let r = rt(1);
     assert_eq!(r.procs(), 1);
-    let n = r.block_on(|| (0..300).map(|i| go(move || i)).collect::<Vec<_>>().into_iter().map(|h| h.join().unwrap()).sum::<i32>());
+    let n = r.block_on(|| {
+        (0..300).map(|i| go(move || i)).collect::<Vec<_>>().into_iter().map(|h| h.join().unwrap()).sum::<i32>()
+    });
     assert_eq!(n, 299 * 150);
 }
 
@@ -305,7 +308,9 @@ fn schedtrace_line_has_gos_shape() {
     r.block_on(|| ());
     let line = r.sched_trace(false);
     assert!(line.starts_with("SCHED "), "{line}");
-    for key in ["gomaxprocs=2", "idleprocs=", "threads=", "spinningthreads=", "needspinning=", "idlethreads=", "runqueue="] {
+    for key in
+        ["gomaxprocs=2", "idleprocs=", "threads=", "spinningthreads=", "needspinning=", "idlethreads=", "runqueue="]
+    {
         assert!(line.contains(key), "{key} in {line}");
     }
     assert!(line.trim_end().ends_with(']'), "{line}");
@@ -412,9 +417,7 @@ fn gc_handles_survive_migration() {
 #[test]
 fn switching_inside_a_pin_panics() {
     let r = rt(1);
-    let err = r.block_on(|| {
-        go(|| gc_core::pin(|_g| gosched())).join().unwrap_err()
-    });
+    let err = r.block_on(|| go(|| gc_core::pin(|_g| gosched())).join().unwrap_err());
     let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(msg.contains("inside tricolor_gc::pin"), "{msg}");
 }
