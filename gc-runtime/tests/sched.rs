@@ -421,3 +421,37 @@ fn switching_inside_a_pin_panics() {
     let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(msg.contains("inside tricolor_gc::pin"), "{msg}");
 }
+
+/// exitsyscall's slow path: on 1 P, while a G is in `blocking` its P is
+/// retaken and kept busy by a spinner, so the returning G finds neither its
+/// P nor an idle one; it must wait in the global queue (its M stops) and
+/// run again, with its value, once the spinner yields at a safepoint.
+#[test]
+fn exitsyscall_slow_path_requeues_the_g() {
+    let r = rt(1);
+    let (v, back_after) = r.block_on(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let b = go(move || {
+            let v = blocking(|| {
+                std::thread::sleep(Duration::from_millis(30));
+                41
+            });
+            (v + 1, Instant::now())
+        });
+        gosched(); // b enters the syscall
+        let t = Instant::now();
+        let spinner = go(move || {
+            while !s2.load(Ordering::Relaxed) && t.elapsed() < Duration::from_secs(5) {
+                safepoint();
+            }
+        });
+        let (v, back) = b.join().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        spinner.join().unwrap();
+        (v, back.duration_since(t))
+    });
+    assert_eq!(v, 42);
+    assert!(back_after >= Duration::from_millis(25), "{back_after:?}");
+    assert!(back_after < Duration::from_secs(2), "the requeued G waited {back_after:?}");
+}
