@@ -37,6 +37,11 @@ pub use gc_core::{
     Tracer, Weak,
 };
 pub use gc_derive::Trace;
+/// The G/M/P scheduler (gc-runtime): `Runtime`, `go`, `gosched`, `sleep`, `blocking`, ...
+pub mod runtime {
+    pub use gc_runtime::*;
+}
+pub use gc_derive::main;
 
 /// Environment configuration (GOGC, GOMEMLIMIT, GOMAXPROCS, GODEBUG).
 pub use gc_core::env;

@@ -126,3 +126,10 @@ pub fn derive_trace(input: TokenStream) -> TokenStream {
         Err(err) => err.to_compile_error().into(),
     }
 }
+
+mod main_attr;
+/// `#[tricolor_gc::main] unsafe fn main() { .. }`: runs the body as the main G of a gc-runtime scheduler.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    main_attr::expand(args.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
+}
