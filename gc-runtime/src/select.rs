@@ -403,7 +403,10 @@ macro_rules! select {
 #[macro_export]
 macro_rules! __select_parse {
     // recv arms.
-    (@acc [$($arms:tt)*] [$($def:tt)*] recv($rx:expr) -> $p:pat => $body:block $(,)? $($rest:tt)*) => {
+    (@acc [$($arms:tt)*] [$($def:tt)*] recv($rx:expr) -> $p:pat => $body:block, $($rest:tt)*) => {
+        $crate::__select_parse!(@acc [$($arms)* (__case recv ($rx) ($p) $body)] [$($def)*] $($rest)*)
+    };
+    (@acc [$($arms:tt)*] [$($def:tt)*] recv($rx:expr) -> $p:pat => $body:block $($rest:tt)*) => {
         $crate::__select_parse!(@acc [$($arms)* (__case recv ($rx) ($p) $body)] [$($def)*] $($rest)*)
     };
     (@acc [$($arms:tt)*] [$($def:tt)*] recv($rx:expr) -> $p:pat => $body:expr, $($rest:tt)*) => {
@@ -413,7 +416,10 @@ macro_rules! __select_parse {
         $crate::__select_parse!(@acc [$($arms)* (__case recv ($rx) ($p) { $body })] [$($def)*])
     };
     // send arms.
-    (@acc [$($arms:tt)*] [$($def:tt)*] send($tx:expr, $v:expr) => $body:block $(,)? $($rest:tt)*) => {
+    (@acc [$($arms:tt)*] [$($def:tt)*] send($tx:expr, $v:expr) => $body:block, $($rest:tt)*) => {
+        $crate::__select_parse!(@acc [$($arms)* (__case send ($tx) ($v) $body)] [$($def)*] $($rest)*)
+    };
+    (@acc [$($arms:tt)*] [$($def:tt)*] send($tx:expr, $v:expr) => $body:block $($rest:tt)*) => {
         $crate::__select_parse!(@acc [$($arms)* (__case send ($tx) ($v) $body)] [$($def)*] $($rest)*)
     };
     (@acc [$($arms:tt)*] [$($def:tt)*] send($tx:expr, $v:expr) => $body:expr, $($rest:tt)*) => {
@@ -426,7 +432,10 @@ macro_rules! __select_parse {
     (@acc [$($arms:tt)*] [$($def:tt)+] default => $($rest:tt)*) => {
         ::core::compile_error!("select!: more than one `default` arm")
     };
-    (@acc [$($arms:tt)*] [] default => $body:block $(,)? $($rest:tt)*) => {
+    (@acc [$($arms:tt)*] [] default => $body:block, $($rest:tt)*) => {
+        $crate::__select_parse!(@acc [$($arms)*] [$body] $($rest)*)
+    };
+    (@acc [$($arms:tt)*] [] default => $body:block $($rest:tt)*) => {
         $crate::__select_parse!(@acc [$($arms)*] [$body] $($rest)*)
     };
     (@acc [$($arms:tt)*] [] default => $body:expr, $($rest:tt)*) => {
