@@ -74,7 +74,7 @@ pub(crate) use raw::{RecvPoll, SendPoll};
 pub(crate) use raw::ChanLock;
 #[cfg(loom)]
 #[doc(hidden)]
-pub use raw::FAULT_UNLOCK_BEFORE_ENQUEUE as __LOOM_FAULT_UNLOCK_BEFORE_ENQUEUE;
+pub use raw::set_fault_unlock_before_enqueue as __loom_set_fault_unlock_before_enqueue;
 pub(crate) use waiter::{WaitCore, Waiter};
 
 pub(crate) use self::loom_sync as facade;

@@ -29,10 +29,14 @@ use super::waiter::{WaitCore, WaitQueue, Waiter};
 
 /// The lock of one channel. Public only so that the hidden `select!`
 /// plumbing can name it; nothing outside the crate can use it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChanLock(Mutex<()>);
 
 impl ChanLock {
+    pub(crate) fn new() -> ChanLock {
+        ChanLock(Mutex::new(()))
+    }
+
     /// Acquires it.
     pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
         self.0.lock()
@@ -157,15 +161,24 @@ unsafe impl<T: Send> Send for Shared<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Shared<T> {}
 
-/// Test-only fault for the loom model: release the channel lock between
-/// deciding to block and queueing the waiter (see `tests/loom_chan.rs`).
 #[cfg(loom)]
-pub(crate) static FAULT_UNLOCK_BEFORE_ENQUEUE: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
+std::thread_local! {
+    /// Test-only fault for the loom model: release the channel lock between
+    /// deciding to block and queueing the waiter (see `tests/loom_chan.rs`).
+    /// Thread-local: loom runs every thread of a model on the test's own OS
+    /// thread, and tests running in parallel must not see each other's fault.
+    static FAULT_UNLOCK_BEFORE_ENQUEUE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Turns the loom-only fault on or off for models run by this thread.
+#[cfg(loom)]
+pub fn set_fault_unlock_before_enqueue(on: bool) {
+    FAULT_UNLOCK_BEFORE_ENQUEUE.with(|f| f.set(on));
+}
 
 #[cfg(loom)]
 fn fault_unlock_before_enqueue() -> bool {
-    FAULT_UNLOCK_BEFORE_ENQUEUE.load(std::sync::atomic::Ordering::Relaxed)
+    FAULT_UNLOCK_BEFORE_ENQUEUE.with(|f| f.get())
 }
 
 #[cfg(not(loom))]
@@ -177,7 +190,7 @@ fn fault_unlock_before_enqueue() -> bool {
 impl<T> Shared<T> {
     pub(crate) fn new(cap: usize) -> Shared<T> {
         Shared {
-            lock: ChanLock::default(),
+            lock: ChanLock::new(),
             state: UnsafeCell::new(State {
                 buf: VecDeque::with_capacity(cap),
                 cap,
