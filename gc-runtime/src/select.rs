@@ -374,11 +374,11 @@ pub fn select<'a, const N: usize>(mut cases: [&mut dyn Case<'a>; N], has_default
 /// Arms, separated by commas, in any order:
 ///
 /// * `recv(rx) -> pat => expr`: receive from `rx` (a
-///   [`Receiver`](crate::chan::Receiver)); `pat` binds the `Option<T>` that
+///   [`Receiver`]); `pat` binds the `Option<T>` that
 ///   [`Receiver::recv`](crate::chan::Receiver::recv) would return (`None`:
 ///   closed and drained).
 /// * `send(tx, value) => expr`: send `value` on `tx` (a
-///   [`Sender`](crate::chan::Sender)); panics with `send on closed channel`
+///   [`Sender`]); panics with `send on closed channel`
 ///   if the channel is closed, as Go does. If another arm wins, `value` is
 ///   dropped.
 /// * `default => expr`: at most one; runs when no other arm can proceed at

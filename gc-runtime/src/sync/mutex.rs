@@ -132,7 +132,7 @@ fn spin_allowed() -> bool {
     #[cfg(not(loom))]
     {
         static MULTI: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *MULTI.get_or_init(|| std::thread::available_parallelism().map_or(false, |n| n.get() > 1))
+        *MULTI.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
     }
 }
 
