@@ -1,9 +1,9 @@
 //! `select!`: readiness, default, fairness among ready cases, parking on
 //! several channels, close, send cases, duplicates, nesting in loops.
 
-mod common;
+mod chan_common;
 
-use common::{panic_message, scale, sleep, spawn};
+use chan_common::{panic_message, scale, sleep, spawn};
 use gc_runtime::chan::channel;
 use gc_runtime::select;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -272,4 +272,17 @@ fn concurrent_selects_deliver_each_value_once() {
     all.extend(b_rx.try_iter());
     all.sort_unstable();
     assert_eq!(all, (0..2 * per).collect::<Vec<_>>());
+}
+
+#[test]
+fn cases_accept_references_to_handles() {
+    let (tx, rx) = channel::<u8>(1);
+    let (txr, rxr) = (&tx, &rx);
+    select! {
+        send(txr, 3) => (),
+    }
+    let v = select! {
+        recv(rxr) -> v => v,
+    };
+    assert_eq!(v, Some(3));
 }

@@ -2,9 +2,9 @@
 //! iteration, many producers and consumers. Run outside a runtime (tasks
 //! are threads, see `common`).
 
-mod common;
+mod chan_common;
 
-use common::{eventually, panic_message, scale, sleep, spawn};
+use chan_common::{eventually, panic_message, scale, sleep, spawn};
 use gc_runtime::chan::{channel, TryRecvError, TrySendError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,9 +1,9 @@
 //! `sync::WaitGroup` and `sync::Mutex`: counts under contention, parking,
 //! the negative-counter panic, poisoning, starvation mode.
 
-mod common;
+mod chan_common;
 
-use common::{panic_message, scale, sleep, spawn};
+use chan_common::{panic_message, scale, sleep, spawn};
 use gc_runtime::sync::{Mutex, WaitGroup};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,4 @@
-//! Shared helpers of the `chan_*` tests: `spawn` starts a concurrent task.
+//! Shared helpers of the `chan_*` tests (a directory, so cargo does not build it as a test of its own): `spawn` starts a concurrent task.
 //! Today a task is an OS thread; once the scheduler is merged the same test
 //! bodies run inside a runtime by making `spawn` call `gc_runtime::go` (and
 //! `Task::join` the `JoinHandle`'s join), so every body is written against
