@@ -125,7 +125,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
     }
 
     unsafe fn enqueue(&mut self, parking: &Parking, case: usize) {
-        let w = Waiter::new(parking.core.clone(), case, None);
+        let w = Waiter::in_select(parking.core.clone(), case, None);
         // SAFETY: the caller holds this channel's lock (the method's contract).
         unsafe { self.rx.shared.with_state(|st| st.recvq.push(w.clone())) };
         self.waiter = Some(w);
@@ -133,7 +133,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
 
     fn wake_peer(&mut self) {
         if let Some(p) = self.peer.take() {
-            p.core.wake();
+            p.core().wake();
         }
     }
 
@@ -221,7 +221,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
     }
 
     unsafe fn enqueue(&mut self, parking: &Parking, case: usize) {
-        let w = Waiter::new(parking.core.clone(), case, self.value.take());
+        let w = Waiter::in_select(parking.core.clone(), case, self.value.take());
         // SAFETY: the caller holds this channel's lock (the method's contract).
         unsafe { self.tx.shared.with_state(|st| st.sendq.push(w.clone())) };
         self.waiter = Some(w);
@@ -229,7 +229,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
 
     fn wake_peer(&mut self) {
         if let Some(p) = self.peer.take() {
-            p.core.wake();
+            p.core().wake();
         }
     }
 
@@ -327,7 +327,7 @@ pub fn select<'a, const N: usize>(mut cases: [&mut dyn Case<'a>; N], has_default
     }
 
     // Pass 2: enqueue on every channel, in lock order, then park.
-    let parking = Parking { core: WaitCore::new() };
+    let parking = Parking { core: WaitCore::new_shared() };
     for &i in &lockorder {
         // SAFETY: `guards` holds the lock of every case's channel.
         unsafe { cases[i].enqueue(&parking, i) };

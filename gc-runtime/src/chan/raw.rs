@@ -25,7 +25,7 @@
 use std::collections::VecDeque;
 
 use super::loom_sync::{Arc, Mutex, MutexGuard, UnsafeCell, WaitReason};
-use super::waiter::{WaitCore, WaitQueue, Waiter};
+use super::waiter::{WaitQueue, Waiter};
 
 /// The lock of one channel. Public only so that the hidden `select!`
 /// plumbing can name it; nothing outside the crate can use it.
@@ -235,7 +235,7 @@ impl<T> Shared<T> {
             SendPoll::Sent(w) => {
                 drop(g);
                 if let Some(w) = w {
-                    w.core.wake();
+                    w.core().wake();
                 }
             }
             SendPoll::Closed(v) => {
@@ -244,8 +244,7 @@ impl<T> Shared<T> {
                 panic!("send on closed channel");
             }
             SendPoll::Full(v) => {
-                let core = WaitCore::new();
-                let w = Waiter::new(core.clone(), 0, Some(v));
+                let w = Waiter::plain(Some(v));
                 let g = if fault_unlock_before_enqueue() {
                     drop(g);
                     self.lock.lock()
@@ -255,7 +254,7 @@ impl<T> Shared<T> {
                 // SAFETY: `g` holds the lock during the call.
                 unsafe { self.with_state(|st| st.sendq.push(w.clone())) };
                 drop(g);
-                core.wait(WaitReason::ChanSend);
+                w.core().wait(WaitReason::ChanSend);
                 let closed = w.slot.lock().closed;
                 if closed {
                     // The value is still in the slot; it drops with `w`.
@@ -274,14 +273,13 @@ impl<T> Shared<T> {
             RecvPoll::Got(v, w) => {
                 drop(g);
                 if let Some(w) = w {
-                    w.core.wake();
+                    w.core().wake();
                 }
                 Some(v)
             }
             RecvPoll::Closed => None,
             RecvPoll::Empty => {
-                let core = WaitCore::new();
-                let w = Waiter::new(core.clone(), 0, None);
+                let w = Waiter::plain(None);
                 let g = if fault_unlock_before_enqueue() {
                     drop(g);
                     self.lock.lock()
@@ -291,7 +289,7 @@ impl<T> Shared<T> {
                 // SAFETY: `g` holds the lock during the call.
                 unsafe { self.with_state(|st| st.recvq.push(w.clone())) };
                 drop(g);
-                core.wait(WaitReason::ChanRecv);
+                w.core().wait(WaitReason::ChanRecv);
                 let v = w.slot.lock().value.take();
                 v
             }
@@ -303,7 +301,7 @@ impl<T> Shared<T> {
         match self.locked(|st| st.try_send(v)) {
             SendPoll::Sent(w) => {
                 if let Some(w) = w {
-                    w.core.wake();
+                    w.core().wake();
                 }
                 Ok(())
             }
@@ -316,7 +314,7 @@ impl<T> Shared<T> {
         match self.locked(|st| st.try_recv()) {
             RecvPoll::Got(v, w) => {
                 if let Some(w) = w {
-                    w.core.wake();
+                    w.core().wake();
                 }
                 RecvPoll::Got(v, None)
             }
@@ -331,7 +329,7 @@ impl<T> Shared<T> {
             panic!("close of closed channel");
         }
         for w in wake {
-            w.core.wake();
+            w.core().wake();
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! A parked operation is one [`WaitCore`] (shared by every case of one
 //! `select!`, Go: the `g` and its `selectDone` flag) plus one [`Waiter<T>`]
-//! per case, queued on that case's channel (Go: one `sudog` per case). The
+//! per case, queued on that case's channel (Go: one `sudog` per case); a
+//! plain send or receive keeps its core inline in its one waiter. The
 //! waiter's `slot` carries the value: a parked sender's value waits in it, and
 //! a sender that finds a parked receiver writes its value straight into the
 //! receiver's slot (Go's `send`/`recv` with `sg.elem`), so an unbuffered
@@ -51,11 +52,16 @@ pub(crate) struct WaitCore {
 
 impl WaitCore {
     /// A core for a new park.
-    pub(crate) fn new() -> Arc<WaitCore> {
-        Arc::new(WaitCore {
+    pub(crate) fn new() -> WaitCore {
+        WaitCore {
             selected: AtomicUsize::new(NONE),
             wake: Mutex::new(WakeState { unparker: None, woken: false }),
-        })
+        }
+    }
+
+    /// A core shared by several waiters (a `select!`'s cases).
+    pub(crate) fn new_shared() -> Arc<WaitCore> {
+        Arc::new(WaitCore::new())
     }
 
     /// Claims case `case` of this park for the caller; false if some case
@@ -117,17 +123,43 @@ pub(crate) struct Slot<T> {
     pub(crate) closed: bool,
 }
 
+/// The core of a waiter: its own (a plain send or receive: one allocation
+/// per park) or shared with the other cases of its `select!`.
+enum CoreRef {
+    Own(WaitCore),
+    Shared(Arc<WaitCore>),
+}
+
 /// One case of a parked operation, queued on one channel (Go: `sudog`).
 pub(crate) struct Waiter<T> {
-    pub(crate) core: Arc<WaitCore>,
+    core: CoreRef,
     /// This waiter's case index in its `select!` (0 for a plain operation).
     pub(crate) case: usize,
     pub(crate) slot: Mutex<Slot<T>>,
 }
 
 impl<T> Waiter<T> {
-    pub(crate) fn new(core: Arc<WaitCore>, case: usize, value: Option<T>) -> Arc<Waiter<T>> {
-        Arc::new(Waiter { core, case, slot: Mutex::new(Slot { value, closed: false }) })
+    /// The waiter of a plain (non-select) operation, case 0.
+    pub(crate) fn plain(value: Option<T>) -> Arc<Waiter<T>> {
+        Arc::new(Waiter {
+            core: CoreRef::Own(WaitCore::new()),
+            case: 0,
+            slot: Mutex::new(Slot { value, closed: false }),
+        })
+    }
+
+    /// The waiter of case `case` of a `select!` parked on `core`.
+    pub(crate) fn in_select(core: Arc<WaitCore>, case: usize, value: Option<T>) -> Arc<Waiter<T>> {
+        Arc::new(Waiter { core: CoreRef::Shared(core), case, slot: Mutex::new(Slot { value, closed: false }) })
+    }
+
+    /// The waiter's core.
+    #[inline]
+    pub(crate) fn core(&self) -> &WaitCore {
+        match &self.core {
+            CoreRef::Own(c) => c,
+            CoreRef::Shared(c) => c,
+        }
     }
 }
 
@@ -149,7 +181,7 @@ impl<T> WaitQueue<T> {
     /// of completed `select!`s on the way (Go: `waitq.dequeue`).
     pub(crate) fn dequeue(&mut self) -> Option<Arc<Waiter<T>>> {
         while let Some(w) = self.q.pop_front() {
-            if w.core.try_claim(w.case) {
+            if w.core().try_claim(w.case) {
                 return Some(w);
             }
         }

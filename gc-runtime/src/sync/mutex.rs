@@ -236,7 +236,7 @@ impl<T> Mutex<T> {
                 }
                 continue;
             }
-            let core = WaitCore::new();
+            let core = WaitCore::new_shared();
             {
                 let mut q = self.queue.lock();
                 let s = self.state.load(Ordering::Relaxed);

@@ -108,7 +108,7 @@ impl WaitGroup {
             if s.count == 0 {
                 return;
             }
-            let core = WaitCore::new();
+            let core = WaitCore::new_shared();
             s.waiters.push(core.clone());
             core
         };
