@@ -5,6 +5,8 @@
 //! fails a model in which every thread is blocked) and that values arrive
 //! exactly once, on an unbuffered and a one-slot channel, with 2-3 threads.
 //!
+//! `wait_group_wakes_its_waiter` does the same for `sync::WaitGroup`.
+//!
 //! `fault_is_caught` turns on a test-only bug (the receiver releases the
 //! channel lock between deciding to park and queueing its waiter) and
 //! expects loom to find the resulting deadlock.
@@ -135,6 +137,25 @@ fn select_send_meets_plain_recv() {
             recv(rx_other) -> _ => panic!("nobody sends on rx_other"),
         }
         assert_eq!(t.join().unwrap(), Some(9));
+    });
+}
+
+#[test]
+fn wait_group_wakes_its_waiter() {
+    model(|| {
+        let wg = gc_runtime::sync::WaitGroup::new();
+        wg.add(2);
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let wg = wg.clone();
+                thread::spawn(move || wg.done())
+            })
+            .collect();
+        wg.wait();
+        assert_eq!(wg.count(), 0);
+        for h in hs {
+            h.join().unwrap();
+        }
     });
 }
 
