@@ -286,3 +286,84 @@ fn cases_accept_references_to_handles() {
     };
     assert_eq!(v, Some(3));
 }
+
+struct CountDrop(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The value of a send arm that did not win is dropped exactly once, both
+/// when another arm was ready at once and when another arm won after the
+/// select parked.
+#[test]
+fn losing_send_arm_drops_its_value_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, _rx) = channel::<CountDrop>(0);
+    let (tx_ready, rx_ready) = channel::<u8>(1);
+    tx_ready.send(1);
+    select! {
+        send(tx, CountDrop(drops.clone())) => panic!("nobody receives on tx"),
+        recv(rx_ready) -> _ => (),
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    let (tx_wake, rx_wake) = channel::<u8>(0);
+    let d = drops.clone();
+    let t = spawn(move || {
+        select! {
+            send(tx, CountDrop(d)) => panic!("nobody receives on tx"),
+            recv(rx_wake) -> _ => (),
+        }
+    });
+    sleep(Duration::from_millis(20));
+    tx_wake.send(1);
+    t.join();
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+}
+
+/// Many selects parked when their channels close: each receive case gets
+/// `None`, each send case panics with `send on closed channel`.
+#[test]
+fn close_wakes_every_parked_select() {
+    let (txa, rxa) = channel::<u32>(0); // receive cases park here
+    let (txb, _rxb) = channel::<u32>(0); // send cases park here
+    let (_keep, never) = channel::<u32>(0);
+    let n = 8 * scale();
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (rxa, txb, never) = (rxa.clone(), txb.clone(), never.clone());
+            spawn(move || {
+                if i % 2 == 0 {
+                    select! {
+                        recv(rxa) -> v => v,
+                        recv(never) -> _ => Some(99),
+                    }
+                } else {
+                    select! {
+                        send(txb, 5) => Some(5),
+                        recv(never) -> _ => Some(99),
+                    }
+                }
+            })
+        })
+        .collect();
+    sleep(Duration::from_millis(30));
+    assert!(tasks.iter().all(|t| !t.is_finished()));
+    txa.close();
+    txb.close();
+    let (mut none, mut panicked) = (0, 0);
+    for t in tasks {
+        match t.join_result() {
+            Ok(None) => none += 1,
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(e) => {
+                assert_eq!(panic_message(&*e), "send on closed channel");
+                panicked += 1;
+            }
+        }
+    }
+    assert_eq!((none, panicked), (n / 2, n / 2));
+}
