@@ -490,3 +490,19 @@ impl<T: 'static> GLocal<T> {
         f(any.downcast_ref::<T>().expect("GLocal value type"))
     }
 }
+
+/// A channel that receives the current time once, `d` from now (Go:
+/// `time.After`): a one-shot timer on the current P's heap (outside a
+/// runtime, the timer thread) whose callback does a non-blocking send into
+/// a buffer of one.
+pub fn after(d: Duration) -> crate::chan::Receiver<Instant> {
+    let (tx, rx) = crate::chan::channel(1);
+    let when = Instant::now().checked_add(d).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 40));
+    drop(park::add_timer(
+        when,
+        Box::new(move || {
+            let _ = tx.try_send(Instant::now());
+        }),
+    ));
+    rx
+}

@@ -7,7 +7,10 @@
 //! (the crate-internal `park` module is the contract the blocking primitives build
 //! on); per-P timer heaps; `blocking` as entersyscall/exitsyscall with P
 //! handoff; sysmon for retake, 10 ms preemption at safepoints and
-//! `GODEBUG=schedtrace`. The user guide is `docs/runtime.md`.
+//! `GODEBUG=schedtrace`; Go's blocking primitives on top of park/ready:
+//! [`chan`] (channels, unbuffered and buffered) with [`select!`], and
+//! [`sync`] (`WaitGroup`, a `Mutex<T>` that parks). The user guide is
+//! `docs/runtime.md`.
 //!
 //! Invariants every module keeps (each states its own in detail):
 //!
@@ -22,19 +25,26 @@
 //!   ([`Builder::allow_migration`], an `unsafe fn`).
 //! * The GC hooks (mark workers as Gs) are issue 12; `findRunnable` marks
 //!   their slot. This crate does nothing GC-specific yet.
+//! * Every `unsafe` block states why it is sound in a `// SAFETY:` comment;
+//!   safe callers of the public API cannot reach a data race or any other
+//!   undefined behaviour.
+#![deny(unsafe_op_in_unsafe_fn)]
 
 mod api;
 mod atomics;
+pub mod chan;
 mod park;
 mod proc;
 mod runq;
+mod select;
 mod signal;
 mod stack;
+pub mod sync;
 mod sysmon;
 mod timer;
 
 pub use api::DEFAULT_STACK_SIZE;
-pub use api::{blocking, go, gosched, safepoint, sleep, Builder, GLocal, JoinHandle, Runtime};
+pub use api::{after, blocking, go, gosched, safepoint, sleep, Builder, GLocal, JoinHandle, Runtime};
 #[doc(hidden)]
 pub use stack::bench_raw_switch;
 pub use stack::{guard_kind, GuardKind};
@@ -45,3 +55,4 @@ pub use stack::{guard_kind, GuardKind};
 pub mod loom_api {
     pub use crate::runq::{Ring, CAPACITY};
 }
+
