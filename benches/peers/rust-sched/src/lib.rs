@@ -13,7 +13,9 @@
 //!   flight; 1000 warm-up round trips are not timed;
 //! - spawn: all N tasks are spawned from one task running on a worker, then
 //!   all are joined; the timed span covers both;
-//! - fan-out: T tasks of [`work`] each, spawned from one task, joined;
+//! - fan-out: T tasks of [`work`] each, spawned from one task, joined; the
+//!   CPU time it took (`cores_used` = CPU time / wall time) shows whether the
+//!   machine gave the run the cores it asked for;
 //! - parked: N tasks, each blocked receiving from its own channel; VmHWM is
 //!   read only after every task has announced itself and 50 ms have passed.
 
@@ -68,6 +70,19 @@ pub trait Sched {
     /// Parks `n` tasks on channel receives, measures memory, releases them
     /// (task `i` receives `i`) and joins them.
     fn parked(procs: usize, n: u64) -> Parked;
+}
+
+/// The process's user+system CPU time (`getrusage(RUSAGE_SELF)`), or zero
+/// if the call fails.
+pub fn cpu_time() -> Duration {
+    // SAFETY: `rusage` is plain old data, so the all-zero value is valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable `rusage` for the call's duration.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// A field of `/proc/self/status` (e.g. `VmHWM`) in KiB, -1 if unreadable.
@@ -146,15 +161,27 @@ pub fn main_for<S: Sched>() {
         "fanout" => {
             let tasks = arg(&args, 2, 64);
             let iters = arg(&args, 3, 20_000_000);
+            // CPU time over the whole call: the runtime's start-up and
+            // shutdown are included, which only lowers `cores_used`.
+            let cpu0 = cpu_time();
             let (el, x) = S::fanout(p, tasks, iters);
+            let cpu_ms = cpu_time().saturating_sub(cpu0).as_secs_f64() * 1e3;
             let ms = el.as_secs_f64() * 1e3;
+            let cores = cpu_ms / ms;
             println!("fanout tasks {tasks}, work {iters}, check {x}");
-            println!("{ms:.1} ms on {p} procs");
+            println!("{ms:.1} ms on {p} procs ({cores:.2} cores busy)");
             result(
                 name,
                 &format!("sched-fanout-{p}p"),
                 start,
-                &[format!("fanout_ms={}", fmt(ms)), format!("procs={p}"), format!("tasks={tasks}"), format!("work={iters}")],
+                &[
+                    format!("fanout_ms={}", fmt(ms)),
+                    format!("cpu_ms={}", fmt(cpu_ms)),
+                    format!("cores_used={}", fmt(cores)),
+                    format!("procs={p}"),
+                    format!("tasks={tasks}"),
+                    format!("work={iters}"),
+                ],
             );
         }
         "parked" => {

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	c "tricolor-gc/benches/peers/go/internal/common"
@@ -47,6 +48,15 @@ func work(seed uint64, iters int) uint64 {
 		x = x*lcgMul + lcgAdd
 	}
 	return x
+}
+
+// cpuTime is the process's user+system CPU time (getrusage RUSAGE_SELF).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // statusKB returns a "VmHWM"/"VmRSS" field of /proc/self/status in KiB.
@@ -121,6 +131,7 @@ func spawn(n int) {
 func fanout(tasks, iters int) {
 	out := make([]uint64, tasks)
 	start := time.Now()
+	cpu0 := cpuTime()
 	var wg sync.WaitGroup
 	wg.Add(tasks)
 	for i := 0; i < tasks; i++ {
@@ -131,6 +142,7 @@ func fanout(tasks, iters int) {
 	}
 	wg.Wait()
 	el := time.Since(start)
+	cpuMs := float64((cpuTime() - cpu0).Nanoseconds()) / 1e6
 	var x uint64
 	for _, v := range out {
 		x ^= v
@@ -138,8 +150,9 @@ func fanout(tasks, iters int) {
 	ms := float64(el.Nanoseconds()) / 1e6
 	procs := runtime.GOMAXPROCS(0)
 	fmt.Printf("fanout tasks %d, work %d, check %d\n", tasks, iters, x)
-	fmt.Printf("%.1f ms on %d procs\n", ms, procs)
+	fmt.Printf("%.1f ms on %d procs (%.2f cores busy)\n", ms, procs, cpuMs/ms)
 	c.Result("go", fmt.Sprintf("sched-fanout-%dp", procs), start, "fanout_ms="+c.Fmt(ms),
+		"cpu_ms="+c.Fmt(cpuMs), "cores_used="+c.Fmt(cpuMs/ms),
 		fmt.Sprintf("procs=%d", procs), fmt.Sprintf("tasks=%d", tasks), fmt.Sprintf("work=%d", iters),
 		"go="+runtime.Version())
 }
