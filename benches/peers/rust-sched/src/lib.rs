@@ -148,7 +148,12 @@ pub fn main_for<S: Sched>() {
             let us = el.as_secs_f64() * 1e6 / n as f64;
             println!("pingpong n {n}, check {sum}");
             println!("{us:.3} us per round trip");
-            result(name, "sched-pingpong", start, &[format!("us_per_rtt={}", fmt(us)), format!("n={n}"), format!("procs={p}")]);
+            result(
+                name,
+                "sched-pingpong",
+                start,
+                &[format!("us_per_rtt={}", fmt(us)), format!("n={n}"), format!("procs={p}")],
+            );
         }
         "spawn" => {
             let n = arg(&args, 2, 1_000_000).max(1);
@@ -156,7 +161,12 @@ pub fn main_for<S: Sched>() {
             let us = el.as_secs_f64() * 1e6 / n as f64;
             println!("spawn n {n}, check {sum}");
             println!("{us:.3} us per spawn+join");
-            result(name, "sched-spawn", start, &[format!("us_per_spawn={}", fmt(us)), format!("n={n}"), format!("procs={p}")]);
+            result(
+                name,
+                "sched-spawn",
+                start,
+                &[format!("us_per_spawn={}", fmt(us)), format!("n={n}"), format!("procs={p}")],
+            );
         }
         "fanout" => {
             let tasks = arg(&args, 2, 64);

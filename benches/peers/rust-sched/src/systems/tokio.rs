@@ -15,11 +15,7 @@ use tokio::sync::mpsc;
 struct Tokio;
 
 fn runtime(procs: usize) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(procs)
-        .enable_time()
-        .build()
-        .expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread().worker_threads(procs).enable_time().build().expect("tokio runtime")
 }
 
 /// Runs `f` as a task on a worker of a fresh runtime and returns its output.
