@@ -153,12 +153,12 @@ install_go126() {
 if want_any go126 && [ ! -x "$GO126" ]; then
     install_go126 || log "golang-1.26-go not installed (see $OUT/logs/)"
 fi
-if want_any c-boehm && ! dpkg -s libgc-dev >/dev/null 2>&1; then
+if want_any c-boehm && [ $GC_WORKLOADS = 1 ] && ! dpkg -s libgc-dev >/dev/null 2>&1; then
     log "installing libgc-dev"
     apt_install libgc-dev || log "libgc-dev install failed"
 fi
 if [ ! -x /usr/bin/time ]; then log "installing GNU time"; apt_install time || true; fi
-if want_any java-g1 java-parallel java-zgc && ! command -v javac >/dev/null; then
+if want_any java-g1 java-parallel java-zgc && [ $GC_WORKLOADS = 1 ] && ! command -v javac >/dev/null; then
     log "installing openjdk-17-jdk-headless"
     apt_install openjdk-17-jdk-headless || log "JDK install failed"
 fi
@@ -224,14 +224,14 @@ if want_sched; then
         fi
     done
 fi
-if want_any java-g1 java-parallel java-zgc; then
+if want_any java-g1 java-parallel java-zgc && [ $GC_WORKLOADS = 1 ]; then
     log "building Java peers"
     mkdir -p "$PEERS/java/bin"
     if ! javac -d "$PEERS/java/bin" "$PEERS"/java/*.java >"$OUT/logs/build-java.log" 2>&1; then
         fail_build "not built: javac failed" java-g1 java-parallel java-zgc
     fi
 fi
-if want_any c-boehm c-malloc; then
+if want_any c-boehm c-malloc && [ $GC_WORKLOADS = 1 ]; then
     log "building C peers"
     if ! make -C "$PEERS/c-boehm" >"$OUT/logs/build-c.log" 2>&1; then
         fail_build "not built: make failed (libgc-dev missing?)" c-boehm c-malloc
