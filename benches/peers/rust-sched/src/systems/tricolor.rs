@@ -4,14 +4,12 @@
 //!
 //! Every measurement runs in the main G of `Runtime::block_on`, which is a G
 //! on a P like Go's main goroutine. Channels are unbuffered (rendezvous), as
-//! in the Go peer. All uses of gc-runtime's channel constructor are in
-//! [`unbuffered`], the one place to adjust if its spelling changes.
+//! in the Go peer (`gc_runtime::chan::channel(0)`).
 
-use gc_runtime::chan::Chan;
+use gc_runtime::chan::{channel, Receiver, Sender};
 use gc_runtime::sync::WaitGroup;
 use gc_runtime::{go, Runtime};
 use sched_peers::{main_for, status_kb, work, Parked, Sched, SETTLE};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 struct Tricolor;
@@ -20,10 +18,9 @@ fn runtime(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().expect("gc-runtime: Runtime::build failed")
 }
 
-/// An unbuffered channel: (sending handle, receiving handle).
-fn unbuffered<T: Send + 'static>() -> (Chan<T>, Chan<T>) {
-    let c = Chan::new(0);
-    (c.clone(), c)
+/// An unbuffered (rendezvous) channel.
+fn unbuffered<T: Send + 'static>() -> (Sender<T>, Receiver<T>) {
+    channel(0)
 }
 
 impl Sched for Tricolor {
@@ -84,14 +81,14 @@ impl Sched for Tricolor {
         rt.block_on(|| ());
         let base_kb = status_kb("VmRSS");
         rt.block_on(move || {
-            let started = Arc::new(WaitGroup::new());
-            started.add(n as _);
+            let started = WaitGroup::new();
+            started.add(n as isize);
             let mut txs = Vec::with_capacity(n as usize);
             let mut handles = Vec::with_capacity(n as usize);
             for _ in 0..n {
                 let (tx, rx) = unbuffered::<u64>();
                 txs.push(tx);
-                let started = Arc::clone(&started);
+                let started = started.clone();
                 handles.push(go(move || {
                     started.done();
                     rx.recv().expect("channel closed")
