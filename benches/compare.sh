@@ -243,8 +243,9 @@ if ! (cd "$PEERS/rust" && cargo build --release) >"$OUT/logs/build-rust.log" 2>&
 fi
 
 # ---------------------------------------------------------------- map count
-# Runtimes whose coroutine stacks are separate mmaps with a guard page (may;
-# gc-runtime's Gs) use two memory mappings per live task, and Linux's default
+# Runtimes whose coroutine stacks are separate mmaps with an mprotect'd guard
+# page (may; gc-runtime on kernels without MADV_GUARD_INSTALL) use two memory
+# mappings per live task, and Linux's default
 # vm.max_map_count of 65530 stops them near 32 000 live tasks, well short of
 # the 10^5 parked ones the sched workload asks for (Go's heap-allocated stacks
 # use none). As root the harness raises the limit to 1048576 (the default of

@@ -15,7 +15,12 @@ use std::time::{Duration, Instant};
 struct Tricolor;
 
 fn runtime(procs: usize) -> Runtime {
-    Runtime::builder().procs(procs).build().expect("gc-runtime: Runtime::build failed")
+    // SAFETY: the migration contract of `Builder::allow_migration`: no G of
+    // this program holds a thread-local reference, a thread-bound guard or a
+    // gc-core handle across a switch point; the Gs touch only their own
+    // locals, channels, WaitGroups and `status_kb`'s file read.
+    let b = unsafe { Runtime::builder().allow_migration() };
+    b.procs(procs).build().expect("gc-runtime: Runtime::build failed")
 }
 
 /// An unbuffered (rendezvous) channel.
