@@ -116,19 +116,23 @@ if want_any go go-par && [ ! -x "$GO" ]; then
     apt_install -t bookworm-backports golang-1.23-go || log "golang-1.23-go install failed (see $OUT/logs/apt-install.log)"
 fi
 # Go 1.26 comes from Debian sid, pinned so that nothing else does: the sid
-# source is added with a priority-100 pin for every sid package (below
-# bookworm's 500, so upgrades never come from sid), golang-1.26-go is installed
-# with an explicit -t sid, and only after a dry run shows that apt takes
-# nothing from sid but golang-1.26-go and golang-1.26-src (the Go toolchain is
-# statically linked; if sid ever wanted a newer libc or anything else, the
-# script says so and installs nothing).
+# source is added with a pin of -1 for every sid package (never installed nor
+# upgraded from sid by a plain apt-get) and 100 for golang-1.26-go and
+# golang-1.26-src (below bookworm's 500), golang-1.26-go is installed with an
+# explicit -t sid, and only after a dry run shows that apt takes nothing from
+# sid but those two packages: -t sid lifts all of sid to 990 for that one
+# command, whatever the pins say, so the dry run is the guard (the Go
+# toolchain is statically linked; if sid ever wanted a newer libc or anything
+# else, the script says so and installs nothing).
 SID_LIST=/etc/apt/sources.list.d/sid-golang.list
 SID_PREF=/etc/apt/preferences.d/sid-golang.pref
 install_go126() {
     if [ "$(id -u)" != 0 ]; then log "not root: cannot install golang-1.26-go"; return 1; fi
-    if [ ! -e "$SID_PREF" ]; then
-        log "pinning Debian sid to priority 100 ($SID_PREF)"
-        printf 'Package: *\nPin: release n=sid\nPin-Priority: 100\n' >"$SID_PREF"
+    local pref
+    pref=$(printf 'Package: *\nPin: release n=sid\nPin-Priority: -1\n\nPackage: golang-1.26-go golang-1.26-src\nPin: release n=sid\nPin-Priority: 100\n')
+    if [ "$(cat "$SID_PREF" 2>/dev/null)" != "$pref" ]; then
+        log "pinning Debian sid: -1 for every package, 100 for golang-1.26-go/-src ($SID_PREF)"
+        printf '%s\n' "$pref" >"$SID_PREF"
     fi
     if [ ! -e "$SID_LIST" ]; then
         log "adding a Debian sid apt source ($SID_LIST), pinned"
