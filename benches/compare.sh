@@ -299,6 +299,7 @@ version_of() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
     echo "- command: \`$CMDLINE\` (runs: $RUNS, timeout per run: ${TIMEOUT}s)"
+    echo "- load average before the runs (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     echo "- workloads: ${WORKLOADS[*]}"
     echo "- sizes: binarytrees ${BT_ARGS[*]}; gcbench ${GCB_ARGS[*]}; pauseprobe ${PP_ARGS[*]}; churn4 ${CH_ARGS[*]}; allocmicro ${AM_ARGS[*]}; sched: pingpong ${SP_PING[*]}, spawn ${SP_SPAWN[*]}, fanout ${SP_FAN[*]} (GOMAXPROCS=1 and 2), parked ${SP_PARK[*]} (others at GOMAXPROCS=2)"
     if want_sched; then echo "- vm.max_map_count during the runs: $(cat /proc/sys/vm/max_map_count 2>/dev/null)${MAPCOUNT_NOTE:-}"; fi
@@ -524,6 +525,7 @@ sched_report() {
         echo "for the speedup, > 1 = scales better). Cores busy = the process's CPU time over the 2 P fan-out's wall time:"
         echo "below ~1.9 the machine did not give the run two cores (other load), which caps the speedup whatever the scheduler."
         echo "Peak RSS is VmHWM read once every task is parked."
+        echo "Load average after the runs (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores."
         echo
         echo "| system | ping-pong µs/RTT | spawn+join µs | fan-out 1P ms | fan-out 2P ms | 2P cores busy | speedup 2P/1P | parked peak RSS MB | KiB/task |"
         echo "|---|---|---|---|---|---|---|---|---|"
