@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cross-system GC and scheduler benchmark harness for tricolor-gc (issues #4, #11).
 #
-#   benches/compare.sh [--quick] [--only <system,...>] [--workloads <w,...>] [--runs N] [--timeout S]
+#   benches/compare.sh [--quick] [--only <system,...>] [--workloads <w,...>] [--runs N] [--timeout S] [--nice N]
 #
 # Installs what a fresh Debian bookworm machine lacks (Go 1.23 from
 # bookworm-backports, Go 1.26 from sid pinned to those two packages, libgc-dev),
@@ -29,6 +29,7 @@ ONLY=""
 ONLY_W=""
 RUNS=""
 TIMEOUT=""
+NICE=""
 CMDLINE="benches/compare.sh $*"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -40,6 +41,8 @@ while [ $# -gt 0 ]; do
         --runs) RUNS=${2:?--runs needs a number}; shift ;;
         --runs=*) RUNS=${1#--runs=} ;;
         --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
+        --nice) NICE=${2:?--nice needs a niceness}; shift ;;
+        --nice=*) NICE=${1#--nice=} ;;
         -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -299,6 +302,7 @@ version_of() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
     echo "- command: \`$CMDLINE\` (runs: $RUNS, timeout per run: ${TIMEOUT}s)"
+    [ -n "$NICE" ] && echo "- every run under \`nice -n $NICE\`"
     echo "- load average before the runs (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     echo "- workloads: ${WORKLOADS[*]}"
     echo "- sizes: binarytrees ${BT_ARGS[*]}; gcbench ${GCB_ARGS[*]}; pauseprobe ${PP_ARGS[*]}; churn4 ${CH_ARGS[*]}; allocmicro ${AM_ARGS[*]}; sched: pingpong ${SP_PING[*]}, spawn ${SP_SPAWN[*]}, fanout ${SP_FAN[*]} (GOMAXPROCS=1 and 2), parked ${SP_PARK[*]} (others at GOMAXPROCS=2)"
@@ -417,6 +421,11 @@ row() { # system workload run wall rss prog maxp p99p maxg p99g status extra
     echo "$*" | tr -d '\r' >>"$RAW"
 }
 
+# --nice N runs every benchmark process (not the builds) under `nice -n N`: on
+# a machine shared with other work, a negative N (root only) lets the runs
+# have the cores they ask for; meta.md records it.
+NICE_CMD=()
+if [ -n "$NICE" ]; then NICE_CMD=(nice -n "$NICE"); fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"; restore_map_count' EXIT
 started=$(date +%s)
@@ -439,7 +448,7 @@ for ((run = 1; run <= RUNS; run++)); do
             fi
             base=$OUT/logs/$s.$w.$run
             log "run $run/$RUNS $w $s"
-            timeout "$TIMEOUT" /usr/bin/time -f '%e %M' -o "$TMP/time" "${CMD[@]}" >"$base.out" 2>"$base.err"
+            "${NICE_CMD[@]}" timeout "$TIMEOUT" /usr/bin/time -f '%e %M' -o "$TMP/time" "${CMD[@]}" >"$base.out" 2>"$base.err"
             rc=$?
             read -r wall rss <"$TMP/time" 2>/dev/null || { wall=""; rss=""; }
             # GNU time prints "Command exited with non-zero status N" first on failure.
