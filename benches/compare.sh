@@ -302,7 +302,7 @@ version_of() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
     echo "- command: \`$CMDLINE\` (runs: $RUNS, timeout per run: ${TIMEOUT}s)"
-    [ -n "$NICE" ] && echo "- every run under \`nice -n $NICE\`"
+    [ -n "$NICE" ] && echo "- every run at niceness $NICE (\`nice -n $NICE\`, in its own session whose autogroup has nice $NICE)"
     echo "- load average before the runs (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     echo "- workloads: ${WORKLOADS[*]}"
     echo "- sizes: binarytrees ${BT_ARGS[*]}; gcbench ${GCB_ARGS[*]}; pauseprobe ${PP_ARGS[*]}; churn4 ${CH_ARGS[*]}; allocmicro ${AM_ARGS[*]}; sched: pingpong ${SP_PING[*]}, spawn ${SP_SPAWN[*]}, fanout ${SP_FAN[*]} (GOMAXPROCS=1 and 2), parked ${SP_PARK[*]} (others at GOMAXPROCS=2)"
@@ -421,11 +421,15 @@ row() { # system workload run wall rss prog maxp p99p maxg p99g status extra
     echo "$*" | tr -d '\r' >>"$RAW"
 }
 
-# --nice N runs every benchmark process (not the builds) under `nice -n N`: on
-# a machine shared with other work, a negative N (root only) lets the runs
-# have the cores they ask for; meta.md records it.
+# --nice N runs every benchmark process (not the builds) at niceness N: on a
+# machine shared with other work, a negative N (root only) lets the runs have
+# the cores they ask for; meta.md records it. With CFS autogroups (Debian's
+# default) niceness only counts within a session, so each run gets a session
+# of its own (setsid) whose autogroup is set to N as well.
 NICE_CMD=()
-if [ -n "$NICE" ]; then NICE_CMD=(nice -n "$NICE"); fi
+if [ -n "$NICE" ]; then
+    NICE_CMD=(setsid --wait sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE")
+fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"; restore_map_count' EXIT
 started=$(date +%s)
