@@ -496,6 +496,7 @@ metric_vals() { # system metric -> values, one per line
         fan1) sched_vals "$1" sched-fanout-1p fanout_ms | cut -d' ' -f2 ;;
         fan2) sched_vals "$1" sched-fanout-2p fanout_ms | cut -d' ' -f2 ;;
         cores2) sched_vals "$1" sched-fanout-2p cores_used | cut -d' ' -f2 ;;
+        denied2) sched_vals "$1" sched-fanout-2p cores_denied | cut -d' ' -f2 ;;
         speedup) # per run: 1P time / 2P time of the same repetition
             join <(sched_vals "$1" sched-fanout-1p fanout_ms | sort -k1,1) <(sched_vals "$1" sched-fanout-2p fanout_ms | sort -k1,1) |
                 awk '$3 > 0 {printf "%.6g\n", $2 / $3}' ;;
@@ -503,7 +504,7 @@ metric_vals() { # system metric -> values, one per line
         kbg) sched_vals "$1" sched-parked kb_per_g | cut -d' ' -f2 ;;
     esac
 }
-metric_part() { case "$1" in pingpong) echo sched-pingpong ;; spawn) echo sched-spawn ;; fan1) echo sched-fanout-1p ;; fan2|cores2|speedup) echo sched-fanout-2p ;; rss|kbg) echo sched-parked ;; esac; }
+metric_part() { case "$1" in pingpong) echo sched-pingpong ;; spawn) echo sched-spawn ;; fan1) echo sched-fanout-1p ;; fan2|cores2|denied2|speedup) echo sched-fanout-2p ;; rss|kbg) echo sched-parked ;; esac; }
 metric_name() {
     case "$1" in
         pingpong) echo "ping-pong, µs per round trip (${SP_PING[0]} trips)" ;;
@@ -511,13 +512,14 @@ metric_name() {
         fan1) echo "fan-out ${SP_FAN[0]}×${SP_FAN[1]} steps, 1 P, ms" ;;
         fan2) echo "fan-out, 2 Ps, ms" ;;
         cores2) echo "fan-out, 2 Ps: cores busy (CPU time / wall)" ;;
+        denied2) echo "fan-out, 2 Ps: cores denied (run delay / wall)" ;;
         speedup) echo "fan-out speedup 2 P / 1 P (per run)" ;;
         rss) echo "peak RSS, ${SP_PARK[0]} tasks parked, MB" ;;
         kbg) echo "KiB per parked task above the base RSS" ;;
     esac
 }
 fmt_metric() { # metric value
-    case "$1" in pingpong|spawn) LC_ALL=C printf '%.3f' "$2" ;; speedup|kbg|cores2) LC_ALL=C printf '%.2f' "$2" ;; *) LC_ALL=C printf '%.1f' "$2" ;; esac
+    case "$1" in pingpong|spawn) LC_ALL=C printf '%.3f' "$2" ;; speedup|kbg|cores2|denied2) LC_ALL=C printf '%.2f' "$2" ;; *) LC_ALL=C printf '%.1f' "$2" ;; esac
 }
 median_of() { metric_vals "$1" "$2" | stats | cut -d' ' -f2; }
 ratio() { # a b -> a/b or n/a
@@ -525,7 +527,7 @@ ratio() { # a b -> a/b or n/a
 }
 sched_report() {
     local f=$OUT/sched.md m s st n med lo hi ok total part base gobase
-    local metrics=(pingpong spawn fan1 fan2 cores2 speedup rss kbg)
+    local metrics=(pingpong spawn fan1 fan2 cores2 denied2 speedup rss kbg)
     local ssys=()
     for s in "${SYSTEMS[@]}"; do supports "$s" sched-pingpong && ssys+=("$s"); done
     {
@@ -535,13 +537,15 @@ sched_report() {
         echo "Ping-pong, spawn+join and parked run at GOMAXPROCS=2 (tokio: 2 worker threads; may: 2 workers);"
         echo "fan-out runs once at 1 and once at 2, and the speedup is each repetition's 1 P time over its 2 P time."
         echo "× tricolor / × go = median ÷ tricolor's / Go 1.23's median (for times and RSS, > 1 = more than that system;"
-        echo "for the speedup, > 1 = scales better). Cores busy = the process's CPU time over the 2 P fan-out's wall time:"
-        echo "below ~1.9 the machine did not give the run two cores (other load), which caps the speedup whatever the scheduler."
+        echo "for the speedup, > 1 = scales better). Cores busy = the process's CPU time over the 2 P fan-out's wall time;"
+        echo "cores denied = the run delay of its threads (runnable, kept off a CPU by other load: /proc/self/task/*/schedstat)"
+        echo "over the same wall time. A speedup below 2 with cores denied near 0 is the scheduler's (an idle P);"
+        echo "with cores denied well above 0 the machine did not give the run its two cores, whatever the scheduler."
         echo "Peak RSS is VmHWM read once every task is parked."
         echo "Load average after the runs (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores."
         echo
-        echo "| system | ping-pong µs/RTT | spawn+join µs | fan-out 1P ms | fan-out 2P ms | 2P cores busy | speedup 2P/1P | parked peak RSS MB | KiB/task |"
-        echo "|---|---|---|---|---|---|---|---|---|"
+        echo "| system | ping-pong µs/RTT | spawn+join µs | fan-out 1P ms | fan-out 2P ms | 2P cores busy | 2P cores denied | speedup 2P/1P | parked peak RSS MB | KiB/task |"
+        echo "|---|---|---|---|---|---|---|---|---|---|"
         for s in "${ssys[@]}"; do
             local line="| $s |"
             for m in "${metrics[@]}"; do

@@ -13,9 +13,10 @@
 //!   flight; 1000 warm-up round trips are not timed;
 //! - spawn: all N tasks are spawned from one task running on a worker, then
 //!   all are joined; the timed span covers both;
-//! - fan-out: T tasks of [`work`] each, spawned from one task, joined; the
-//!   CPU time it took (`cores_used` = CPU time / wall time) shows whether the
-//!   machine gave the run the cores it asked for;
+//! - fan-out: T tasks of [`work`] each, spawned from one task, joined, in a
+//!   [`Span`]: besides the wall time, `cores_used` = CPU time / wall and
+//!   `cores_denied` = run delay / wall (threads runnable but kept off a CPU
+//!   by other load), which tells a busy machine from an idle worker;
 //! - parked: N tasks, each blocked receiving from its own channel; VmHWM is
 //!   read only after every task has announced itself and 50 ms have passed.
 
@@ -64,9 +65,9 @@ pub trait Sched {
     /// Spawns `n` tasks, task `i` producing `2i+1`, and joins them all;
     /// returns (time, sum).
     fn spawn(procs: usize, n: u64) -> (Duration, u64);
-    /// Spawns `tasks` tasks running [`work`]`(i, iters)` and joins them;
-    /// returns (time, xor of the results).
-    fn fanout(procs: usize, tasks: u64, iters: u64) -> (Duration, u64);
+    /// Spawns `tasks` tasks running [`work`]`(i, iters)` and joins them,
+    /// inside a [`Span`]; returns (its measurement, xor of the results).
+    fn fanout(procs: usize, tasks: u64, iters: u64) -> (Measured, u64);
     /// Parks `n` tasks on channel receives, measures memory, releases them
     /// (task `i` receives `i`) and joins them.
     fn parked(procs: usize, n: u64) -> Parked;
@@ -83,6 +84,53 @@ pub fn cpu_time() -> Duration {
     }
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
     tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Sum over this process's threads of the time they spent runnable but
+/// waiting for a CPU (the second field of `/proc/self/task/*/schedstat`):
+/// CPU time the machine denied the process, as opposed to time its
+/// scheduler left a worker idle. Zero where schedstat is unavailable.
+pub fn run_delay() -> Duration {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return Duration::ZERO };
+    let ns: u64 = dir
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(ns)
+}
+
+/// A timed span of the fan-out: wall time, CPU time and run delay.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    t0: Instant,
+    cpu0: Duration,
+    wait0: Duration,
+}
+
+/// What a [`Span`] measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    /// Wall time.
+    pub wall: Duration,
+    /// CPU time of the process (user + system).
+    pub cpu: Duration,
+    /// Run delay of the process's threads ([`run_delay`]).
+    pub run_delay: Duration,
+}
+
+impl Span {
+    /// Starts a span. Take it after the runtime's threads exist, and finish
+    /// it before they exit, so the run delay counts every worker.
+    pub fn start() -> Span {
+        Span { wait0: run_delay(), cpu0: cpu_time(), t0: Instant::now() }
+    }
+
+    /// Ends the span.
+    pub fn finish(self) -> Measured {
+        let wall = self.t0.elapsed();
+        Measured { wall, cpu: cpu_time().saturating_sub(self.cpu0), run_delay: run_delay().saturating_sub(self.wait0) }
+    }
 }
 
 /// A field of `/proc/self/status` (e.g. `VmHWM`) in KiB, -1 if unreadable.
@@ -171,15 +219,14 @@ pub fn main_for<S: Sched>() {
         "fanout" => {
             let tasks = arg(&args, 2, 64);
             let iters = arg(&args, 3, 20_000_000);
-            // CPU time over the whole call: the runtime's start-up and
-            // shutdown are included, which only lowers `cores_used`.
-            let cpu0 = cpu_time();
-            let (el, x) = S::fanout(p, tasks, iters);
-            let cpu_ms = cpu_time().saturating_sub(cpu0).as_secs_f64() * 1e3;
-            let ms = el.as_secs_f64() * 1e3;
+            let (m, x) = S::fanout(p, tasks, iters);
+            let ms = m.wall.as_secs_f64() * 1e3;
+            let cpu_ms = m.cpu.as_secs_f64() * 1e3;
+            let wait_ms = m.run_delay.as_secs_f64() * 1e3;
             let cores = cpu_ms / ms;
+            let denied = wait_ms / ms;
             println!("fanout tasks {tasks}, work {iters}, check {x}");
-            println!("{ms:.1} ms on {p} procs ({cores:.2} cores busy)");
+            println!("{ms:.1} ms on {p} procs ({cores:.2} cores busy, {denied:.2} denied by the machine)");
             result(
                 name,
                 &format!("sched-fanout-{p}p"),
@@ -188,6 +235,8 @@ pub fn main_for<S: Sched>() {
                     format!("fanout_ms={}", fmt(ms)),
                     format!("cpu_ms={}", fmt(cpu_ms)),
                     format!("cores_used={}", fmt(cores)),
+                    format!("run_delay_ms={}", fmt(wait_ms)),
+                    format!("cores_denied={}", fmt(denied)),
                     format!("procs={p}"),
                     format!("tasks={tasks}"),
                     format!("work={iters}"),

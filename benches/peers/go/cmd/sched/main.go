@@ -20,6 +20,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -57,6 +58,25 @@ func cpuTime() time.Duration {
 		return -1
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runDelay sums, over the process's threads, the time they were runnable but
+// waiting for a CPU (field 2 of /proc/self/task/*/schedstat): CPU time the
+// machine denied the process, as opposed to an idle P.
+func runDelay() time.Duration {
+	files, _ := filepath.Glob("/proc/self/task/*/schedstat")
+	var ns int64
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if fs := strings.Fields(string(b)); len(fs) > 1 {
+			v, _ := strconv.ParseInt(fs[1], 10, 64)
+			ns += v
+		}
+	}
+	return time.Duration(ns)
 }
 
 // statusKB returns a "VmHWM"/"VmRSS" field of /proc/self/status in KiB.
@@ -130,8 +150,9 @@ func spawn(n int) {
 
 func fanout(tasks, iters int) {
 	out := make([]uint64, tasks)
-	start := time.Now()
+	wait0 := runDelay()
 	cpu0 := cpuTime()
+	start := time.Now()
 	var wg sync.WaitGroup
 	wg.Add(tasks)
 	for i := 0; i < tasks; i++ {
@@ -143,6 +164,7 @@ func fanout(tasks, iters int) {
 	wg.Wait()
 	el := time.Since(start)
 	cpuMs := float64((cpuTime() - cpu0).Nanoseconds()) / 1e6
+	waitMs := float64((runDelay() - wait0).Nanoseconds()) / 1e6
 	var x uint64
 	for _, v := range out {
 		x ^= v
@@ -150,9 +172,10 @@ func fanout(tasks, iters int) {
 	ms := float64(el.Nanoseconds()) / 1e6
 	procs := runtime.GOMAXPROCS(0)
 	fmt.Printf("fanout tasks %d, work %d, check %d\n", tasks, iters, x)
-	fmt.Printf("%.1f ms on %d procs (%.2f cores busy)\n", ms, procs, cpuMs/ms)
+	fmt.Printf("%.1f ms on %d procs (%.2f cores busy, %.2f denied by the machine)\n", ms, procs, cpuMs/ms, waitMs/ms)
 	c.Result("go", fmt.Sprintf("sched-fanout-%dp", procs), start, "fanout_ms="+c.Fmt(ms),
 		"cpu_ms="+c.Fmt(cpuMs), "cores_used="+c.Fmt(cpuMs/ms),
+		"run_delay_ms="+c.Fmt(waitMs), "cores_denied="+c.Fmt(waitMs/ms),
 		fmt.Sprintf("procs=%d", procs), fmt.Sprintf("tasks=%d", tasks), fmt.Sprintf("work=%d", iters),
 		"go="+runtime.Version())
 }

@@ -10,7 +10,7 @@
 //! thread-local of their own.
 
 use may::sync::mpsc;
-use sched_peers::{main_for, status_kb, work, Parked, Sched, SETTLE};
+use sched_peers::{main_for, status_kb, work, Measured, Parked, Sched, Span, SETTLE};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,15 +68,15 @@ impl Sched for May {
         })
     }
 
-    fn fanout(procs: usize, tasks: u64, iters: u64) -> (Duration, u64) {
+    fn fanout(procs: usize, tasks: u64, iters: u64) -> (Measured, u64) {
         on_worker(procs, move || {
-            let t = Instant::now();
+            let span = Span::start();
             let handles: Vec<_> = (0..tasks).map(|i| may::go!(move || work(i, iters))).collect();
             let mut x = 0u64;
             for h in handles {
                 x ^= h.join().expect("coroutine panicked");
             }
-            (t.elapsed(), x)
+            (span.finish(), x)
         })
     }
 

@@ -5,7 +5,7 @@
 //! goroutine is on a P. Channels: `tokio::sync::mpsc` bounded to 1 slot (tokio
 //! has no rendezvous channel; with one token in flight it behaves as one).
 
-use sched_peers::{main_for, status_kb, work, Parked, Sched, SETTLE};
+use sched_peers::{main_for, status_kb, work, Measured, Parked, Sched, Span, SETTLE};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -71,15 +71,15 @@ impl Sched for Tokio {
         })
     }
 
-    fn fanout(procs: usize, tasks: u64, iters: u64) -> (Duration, u64) {
+    fn fanout(procs: usize, tasks: u64, iters: u64) -> (Measured, u64) {
         on_worker(procs, async move {
-            let t = Instant::now();
+            let span = Span::start();
             let handles: Vec<_> = (0..tasks).map(|i| tokio::spawn(async move { work(i, iters) })).collect();
             let mut x = 0u64;
             for h in handles {
                 x ^= h.await.expect("task panicked");
             }
-            (t.elapsed(), x)
+            (span.finish(), x)
         })
     }
 

@@ -9,7 +9,7 @@
 use gc_runtime::chan::{channel, Receiver, Sender};
 use gc_runtime::sync::WaitGroup;
 use gc_runtime::{go, Runtime};
-use sched_peers::{main_for, status_kb, work, Parked, Sched, SETTLE};
+use sched_peers::{main_for, status_kb, work, Measured, Parked, Sched, Span, SETTLE};
 use std::time::{Duration, Instant};
 
 struct Tricolor;
@@ -69,15 +69,15 @@ impl Sched for Tricolor {
         })
     }
 
-    fn fanout(procs: usize, tasks: u64, iters: u64) -> (Duration, u64) {
+    fn fanout(procs: usize, tasks: u64, iters: u64) -> (Measured, u64) {
         runtime(procs).block_on(move || {
-            let t = Instant::now();
+            let span = Span::start();
             let handles: Vec<_> = (0..tasks).map(|i| go(move || work(i, iters))).collect();
             let mut x = 0u64;
             for h in handles {
                 x ^= h.join().expect("G panicked");
             }
-            (t.elapsed(), x)
+            (span.finish(), x)
         })
     }
 
