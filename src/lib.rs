@@ -33,8 +33,8 @@
 pub use crossbeam_utils::atomic::AtomicCell;
 pub use gc_core::{
     blocking, collect, free_os_memory, mem_stats, pin, safepoint, set_gc_percent, set_memory_limit, testing, Cleanup,
-    Gc, GcPointee, GcVec, GcVecIter, Guard, MemStats, Member, NoGcPointers, PointerMap, Ref, Trace, TraceLayout,
-    Tracer, Weak,
+    Gc, GcPointee, GcVec, GcVecIter, GcVecPinnedIter, Guard, MemStats, Member, NoGcPointers, PinnedMembers, PointerMap,
+    Ref, Trace, TraceLayout, Tracer, Weak,
 };
 pub use gc_derive::Trace;
 

@@ -60,7 +60,7 @@ pub use member::Member;
 pub use pin::{pin, Guard, Ref};
 pub use stats::MemStats;
 pub use trace::{NoGcPointers, PointerMap, Trace, TraceLayout, Tracer};
-pub use vec::{GcVec, Iter as GcVecIter};
+pub use vec::{GcVec, Iter as GcVecIter, PinnedIter as GcVecPinnedIter, PinnedMembers};
 pub use weak::{Cleanup, Weak};
 
 /// Go's `runtime.GC`: completes a full collection cycle, finishes sweeping
