@@ -132,7 +132,9 @@ pub fn mem_stats() -> MemStats {
     s
 }
 
-/// Hooks for tests of `Trace` implementations.
+/// Hooks for tests of `Trace` implementations. Not part of the API (hidden,
+/// and not re-exported by the facade): it may change in any release.
+#[doc(hidden)]
 pub mod testing {
     use crate::trace::tracer::SlotVisitor;
     use crate::trace::{Trace, Tracer};

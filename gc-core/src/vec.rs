@@ -46,7 +46,8 @@ use parking_lot::Mutex;
 /// A growable vector of GC pointers (non-null elements).
 ///
 /// ```
-/// use gc_core::{Gc, GcVec};
+/// # extern crate gc_core as tricolor_gc;
+/// use tricolor_gc::{Gc, GcVec};
 /// let v: GcVec<u64> = GcVec::new();
 /// v.push(&Gc::new(1));
 /// v.push(&Gc::new(2));
@@ -303,7 +304,8 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     /// index as a bug, `assert!(v.set(i, &x))`.
     ///
     /// ```
-    /// use gc_core::{Gc, GcVec};
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{Gc, GcVec};
     /// let v: GcVec<u64> = GcVec::new();
     /// v.push(&Gc::new(1));
     /// assert!(v.set(0, &Gc::new(10)));
@@ -419,7 +421,8 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     /// root-table write, no critical-section entry). See [`pin`](crate::pin).
     ///
     /// ```
-    /// use gc_core::{pin, Gc, GcVec};
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{pin, Gc, GcVec};
     /// let v: GcVec<u64> = (1..=3).map(Gc::new).collect();
     /// pin(|g| {
     ///     assert_eq!(v.load(2, g).map(|r| *r), Some(3));
@@ -453,7 +456,8 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     /// which the pin keeps alive. Every element yielded is live for `'g`.
     ///
     /// ```
-    /// use gc_core::{pin, Gc, GcVec};
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{pin, Gc, GcVec};
     /// let v: GcVec<u64> = (1..=4).map(Gc::new).collect();
     /// let sum: u64 = pin(|g| v.iter_pinned(g).map(|r| *r).sum());
     /// assert_eq!(sum, 10);
@@ -515,7 +519,8 @@ impl<T: ?Sized + GcPointee> Gc<[Member<T>]> {
     /// (`self[i].load(g)`, bounds-checked).
     ///
     /// ```
-    /// use gc_core::{pin, Gc, Member};
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{pin, Gc, Member};
     /// let a = Gc::new(7u64);
     /// let s: Gc<[Member<u64>]> = Gc::from_vec(vec![Member::new(&a), Member::null()]);
     /// pin(|g| {
@@ -533,7 +538,8 @@ impl<T: ?Sized + GcPointee> Gc<[Member<T>]> {
     /// the pin `g` (`None` for a null field), without a root per element.
     ///
     /// ```
-    /// use gc_core::{pin, Gc, Member};
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{pin, Gc, Member};
     /// let (a, b) = (Gc::new(1u64), Gc::new(2u64));
     /// let s: Gc<[Member<u64>]> = Gc::from_vec(vec![Member::new(&a), Member::null(), Member::new(&b)]);
     /// let sum: u64 = pin(|g| s.iter_pinned(g).flatten().map(|r| *r).sum());
