@@ -9,7 +9,7 @@
 //! CI (runs only with the feature; `required-features` in gc-core/Cargo.toml):
 //!
 //! ```text
-//! cargo test --release -p gc-core --features fault-injection --test detectors
+//! cargo test --release -p tricolor-gc-core --features fault-injection --test detectors
 //! ```
 //!
 //! Every scenario runs in a child process (this binary re-executed with
