@@ -7,10 +7,15 @@
 //! Nothing here is unsafe, and no value is ever freed while a Rust frame or a
 //! heap object can reach it.
 //!
+//! Variable lookup, the hottest read, walks the environment chain inside a
+//! pin (`tricolor_gc::pin`): `Member::load`, `GcVec::iter_pinned` and
+//! `GcVec::load` hand out unrooted `Ref`s, so comparing names costs no root
+//! per element; only the binding found is rooted, to leave the pin.
+//!
 //! Run: `cargo run --release --example interpreter` (or pass a file of
 //! expressions as the first argument).
 
-use tricolor_gc::{Gc, GcVec, Member, Trace};
+use tricolor_gc::{pin, Gc, GcVec, Member, Trace};
 
 /// A heap value. Pointer fields are `Member`s; pointer-free data is plain.
 #[derive(Trace)]
@@ -133,27 +138,42 @@ impl Interp {
 
     // ---- environments ----
 
-    fn lookup(&self, name: &str, env: &Gc<Env>) -> Res {
-        let mut e = Some(env.clone());
-        while let Some(f) = e {
-            if let Some(i) = f.names.iter().position(|n| sym_name(&n) == Some(name)) {
-                return Ok(f.values.get(i).expect("binding"));
+    /// The frame that binds `name`, searching outwards from `env`, and the
+    /// binding's index in it. Pinned: no root per frame or name.
+    fn find(&self, name: &str, env: &Gc<Env>) -> Option<(Gc<Env>, usize)> {
+        pin(|g| {
+            let mut e = Some(env.to_ref(g));
+            while let Some(f) = e {
+                if let Some(i) = f.names.iter_pinned(g).position(|n| sym_name(&n) == Some(name)) {
+                    return Some((f.root(), i));
+                }
+                e = f.parent.load(g);
             }
-            e = f.parent.get();
-        }
-        Err(format!("unbound variable {name}"))
+            None
+        })
+    }
+
+    fn lookup(&self, name: &str, env: &Gc<Env>) -> Res {
+        pin(|g| {
+            let mut e = Some(env.to_ref(g));
+            while let Some(f) = e {
+                if let Some(i) = f.names.iter_pinned(g).position(|n| sym_name(&n) == Some(name)) {
+                    // Only the value leaves the pin, so only it is rooted.
+                    return Ok(f.values.load(i, g).expect("binding").root());
+                }
+                e = f.parent.load(g);
+            }
+            Err(format!("unbound variable {name}"))
+        })
     }
 
     fn set(&self, name: &str, v: &Value, env: &Gc<Env>) -> Result<(), String> {
-        let mut e = Some(env.clone());
-        while let Some(f) = e {
-            if let Some(i) = f.names.iter().position(|n| sym_name(&n) == Some(name)) {
-                f.values.set(i, v);
-                return Ok(());
-            }
-            e = f.parent.get();
-        }
-        Err(format!("set! of unbound variable {name}"))
+        // The search is pinned; the write is not (`GcVec` writers take the
+        // vector's lock, which is refused inside a pin).
+        let (frame, i) = self.find(name, env).ok_or_else(|| format!("set! of unbound variable {name}"))?;
+        // `names` and `values` grow together and are never shortened.
+        assert!(frame.values.set(i, v), "binding {i} of {name} out of bounds");
+        Ok(())
     }
 
     // ---- evaluator, with proper tail calls ----

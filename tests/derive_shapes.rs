@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rstest::rstest;
-use tricolor_gc::testing::count_slots;
+use gc_core::testing::count_slots;
 use tricolor_gc::{Gc, Member, NoGcPointers, Trace, TraceLayout};
 
 /// What the collector learns about a value of `T`.

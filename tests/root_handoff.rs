@@ -1,4 +1,5 @@
-//! Row 30 of docs/pointer-model.md, DESIGN.md's h1/h2 case, made to happen:
+//! Row 26 of docs/pointer-model.md, the root hand-over case of
+//! docs/design.md ("Concurrent marking"), made to happen:
 //! root tables are scanned one after another while their owners run, so a
 //! handle whose slot sits in a table not yet scanned can be moved to a
 //! thread whose table already was, cloned there (a new root in a black

@@ -4,8 +4,8 @@
 //! the stop flag; the collector stores the stop flag and then loads each
 //! mutator's state. That is Dekker's pattern: it needs a StoreLoad fence on
 //! both sides, even on x86. Paying a full fence (`mfence`/locked op, ~20
-//! cycles) on every root operation is the cost DESIGN.md warns about, so the
-//! heavy side moves to the collector: on Linux, `membarrier(2)` with
+//! cycles) on every root operation would cost more than the root operation
+//! itself (a slot write), so the heavy side moves to the collector: on Linux, `membarrier(2)` with
 //! `MEMBARRIER_CMD_PRIVATE_EXPEDITED` makes every running thread of the
 //! process execute a full barrier, and the mutator side needs only a compiler
 //! fence. Where the kernel lacks it (or under loom) both sides use

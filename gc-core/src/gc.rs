@@ -12,8 +12,9 @@
 //!   `Member`s and registers the root inside **one** critical section
 //!   (adoption reads the phase after allocating, since allocating may be
 //!   what started a cycle).
-//! * A root registered while the barrier is on is shaded (DESIGN.md's h1/h2
-//!   argument).
+//! * A root registered while the barrier is on is shaded, so a handle moved
+//!   to an already-scanned thread and cloned there keeps its object alive
+//!   (the root hand-over case, docs/design.md "Concurrent marking").
 //! * Objects are `Send + Sync + 'static`, so `Gc<T>` is always `Send + Sync`.
 
 use crate::alloc::{mallocgc, mallocgc_class};
@@ -430,6 +431,40 @@ impl<T: ?Sized + GcPointee + PartialEq> PartialEq for Gc<T> {
     }
 }
 impl<T: ?Sized + GcPointee + Eq> Eq for Gc<T> {}
+
+/// Compares the objects, not their addresses, as `Rc` and `Arc` do; so a
+/// `Gc<T>` with `T: Ord` can key a `BTreeMap` or be sorted. (For identity,
+/// compare [`Gc::as_ptr`].)
+impl<T: ?Sized + GcPointee + PartialOrd> PartialOrd for Gc<T> {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        (**self).partial_cmp(&**other)
+    }
+    #[inline]
+    fn lt(&self, other: &Self) -> bool {
+        **self < **other
+    }
+    #[inline]
+    fn le(&self, other: &Self) -> bool {
+        **self <= **other
+    }
+    #[inline]
+    fn gt(&self, other: &Self) -> bool {
+        **self > **other
+    }
+    #[inline]
+    fn ge(&self, other: &Self) -> bool {
+        **self >= **other
+    }
+}
+
+/// By value, like [`PartialOrd`].
+impl<T: ?Sized + GcPointee + Ord> Ord for Gc<T> {
+    #[inline]
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
 
 impl<T: ?Sized + GcPointee + core::hash::Hash> core::hash::Hash for Gc<T> {
     fn hash<H: core::hash::Hasher>(&self, state: &mut H) {

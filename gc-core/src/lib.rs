@@ -62,7 +62,7 @@ pub use member::Member;
 pub use pin::{pin, Guard, Ref};
 pub use stats::MemStats;
 pub use trace::{NoGcPointers, PointerMap, Trace, TraceLayout, Tracer};
-pub use vec::{GcVec, Iter as GcVecIter};
+pub use vec::{GcVec, Iter as GcVecIter, PinnedIter as GcVecPinnedIter, PinnedMembers};
 pub use weak::{Cleanup, Weak};
 
 /// Go's `runtime.GC`: completes a full collection cycle, finishes sweeping
@@ -134,7 +134,9 @@ pub fn mem_stats() -> MemStats {
     s
 }
 
-/// Hooks for tests of `Trace` implementations.
+/// Hooks for tests of `Trace` implementations. Not part of the API (hidden,
+/// and not re-exported by the facade): it may change in any release.
+#[doc(hidden)]
 pub mod testing {
     use crate::trace::tracer::SlotVisitor;
     use crate::trace::{Trace, Tracer};

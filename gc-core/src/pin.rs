@@ -59,12 +59,14 @@ use core::ptr::NonNull;
 /// outermost pin ends.
 ///
 /// ```
-/// use gc_core::{pin, Gc, Member};
-/// # use gc_core::{Trace, TraceLayout, Tracer, PointerMap};
-/// # struct Node { left: Member<Node>, right: Member<Node> }
-/// # unsafe impl Trace for Node { fn trace(&self, t: &mut Tracer<'_>) { self.left.trace(t); self.right.trace(t) } }
-/// # unsafe impl TraceLayout for Node { const NO_POINTERS: bool = false; const POINTER_MAP: PointerMap = PointerMap::SINGLE.with_field(8, PointerMap::SINGLE); }
-/// fn count(n: &Node, g: &gc_core::Guard) -> usize {
+/// # extern crate gc_core as tricolor_gc;
+/// # use gc_derive::Trace;
+/// use tricolor_gc::{pin, Gc, Guard, Member, Trace};
+///
+/// #[derive(Trace)]
+/// struct Node { left: Member<Node>, right: Member<Node> }
+///
+/// fn count(n: &Node, g: &Guard) -> usize {
 ///     1 + n.left.load(g).map_or(0, |l| count(&l, g)) + n.right.load(g).map_or(0, |r| count(&r, g))
 /// }
 ///

@@ -17,7 +17,10 @@
 //! Invariants:
 //! * Registration happens inside a critical section, so the collector never
 //!   sees a half-registered root, and a root registered during marking can be
-//!   shaded by its registrar (DESIGN.md's h1/h2 example).
+//!   shaded by its registrar: otherwise a handle moved from a table not yet
+//!   scanned to one already scanned, cloned there and dropped, would leave
+//!   its object reachable only from a scanned table (the root hand-over
+//!   case, docs/design.md "Concurrent marking").
 //! * A segment's `next` is written before the segment is published and
 //!   changes afterwards only in `hand_over`, which the caller excludes from
 //!   every scan (the registry lock); so a concurrent scan sees a prefix-closed
@@ -290,7 +293,8 @@ impl RootTable {
     /// slot is read once, atomically, and a tagged free-list link is skipped.
     /// A root registered after its slot was read is not reported; roots
     /// registered while the barrier is on are shaded by their registrar, so
-    /// a concurrent root scan misses nothing (DESIGN.md's h1/h2 argument).
+    /// a concurrent root scan misses nothing (the root hand-over case,
+    /// docs/design.md "Concurrent marking").
     ///
     /// # Safety
     /// No `hand_over` of this table runs meanwhile (the caller holds the

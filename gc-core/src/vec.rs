@@ -11,6 +11,10 @@
 //!   `clear` replaces the array, and the old one may be freed once no
 //!   critical section uses it. Reads (`get`, `iter`, `position_ptr`) load the
 //!   current array, the length and an element inside one critical section.
+//!   Pinned reads (`load`, `iter_pinned`) do the same inside the pin's
+//!   section; a `PinnedIter` keeps the array it loaded for at most the pin
+//!   (`'g`), during which no cycle can end, so that array is not freed under
+//!   it even if a writer replaces it meanwhile.
 //! * Writers (`push`, `pop`, `set`, `truncate`, `clear`, `retain`) hold the
 //!   vector's lock and then enter a critical section — never the reverse, so
 //!   a thread blocked on the lock is never inside a section and cannot hold
@@ -33,6 +37,7 @@ use crate::mark;
 use crate::mark::barrier::write_barrier;
 use crate::member::Member;
 use crate::mutator::{self, Mutator};
+use crate::pin::{Guard, Ref};
 use crate::trace::{PointerMap, Trace, TraceLayout, Tracer};
 use core::fmt;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -41,7 +46,8 @@ use parking_lot::Mutex;
 /// A growable vector of GC pointers (non-null elements).
 ///
 /// ```
-/// use gc_core::{Gc, GcVec};
+/// # extern crate gc_core as tricolor_gc;
+/// use tricolor_gc::{Gc, GcVec};
 /// let v: GcVec<u64> = GcVec::new();
 /// v.push(&Gc::new(1));
 /// v.push(&Gc::new(2));
@@ -288,8 +294,26 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
         Some(unsafe { Gc::from_parts(slot, p) })
     }
 
-    /// Replaces element `i`; returns false (and changes nothing) if `i` is out
-    /// of bounds at the time of the write.
+    /// Replaces element `i`, or returns `false` and changes nothing if `i` is
+    /// out of bounds at the time of the write.
+    ///
+    /// Unlike slice indexing it does not panic: the vector may be shared, and
+    /// another thread may shrink it between a `len()` and this call, so the
+    /// bound is checked under the writer lock and reported. The result is
+    /// `#[must_use]`: ignoring it is a warning. To treat an out-of-bounds
+    /// index as a bug, `assert!(v.set(i, &x))`.
+    ///
+    /// ```
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{Gc, GcVec};
+    /// let v: GcVec<u64> = GcVec::new();
+    /// v.push(&Gc::new(1));
+    /// assert!(v.set(0, &Gc::new(10)));
+    /// assert!(!v.set(1, &Gc::new(20))); // out of bounds: nothing changes
+    /// assert_eq!(v.len(), 1);
+    /// assert_eq!(*v.get(0).unwrap(), 10);
+    /// ```
+    #[must_use = "`GcVec::set` returns false, and stores nothing, when the index is out of bounds"]
     pub fn set(&self, i: usize, value: &Gc<T>) -> bool {
         let p = value.addr();
         let _w = self.lock_writer("GcVec::set");
@@ -390,6 +414,168 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     /// Rooted handles to all elements, as a `Vec`.
     pub fn to_vec(&self) -> Vec<Gc<T>> {
         self.iter().collect()
+    }
+
+    /// An unrooted reference to element `i`, valid for the pin `g`, or `None`
+    /// if `i` is out of bounds: [`get`](Self::get) without the root (no
+    /// root-table write, no critical-section entry). See [`pin`](crate::pin).
+    ///
+    /// ```
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{pin, Gc, GcVec};
+    /// let v: GcVec<u64> = (1..=3).map(Gc::new).collect();
+    /// pin(|g| {
+    ///     assert_eq!(v.load(2, g).map(|r| *r), Some(3));
+    ///     assert!(v.load(3, g).is_none());
+    /// });
+    /// ```
+    #[inline]
+    pub fn load<'g>(&self, i: usize, g: &'g Guard) -> Option<Ref<'g, T>> {
+        // As `root_at`, inside the pin's section (a `Guard` is held only by
+        // the pinned thread): the length, then the array, and the index
+        // checked against the array loaded.
+        if i >= self.len.load(Ordering::Acquire) {
+            return None;
+        }
+        let p = elems(self.array.target()).get(i)?.load(Ordering::Acquire);
+        // SAFETY: `p` is non-null and was read from the vector's array while
+        // this thread is pinned by `g`: it was reachable during the pin, so
+        // no cycle can free it before the pin ends (pin.rs).
+        (p != 0).then(|| unsafe { Ref::from_addr(p, g) })
+    }
+
+    /// Iterates over unrooted references to the elements, valid for the pin
+    /// `g`: [`iter`](Self::iter) without a root per element.
+    ///
+    /// The iterator reads the vector's array and length once, when it is
+    /// created. Writers on other threads may run meanwhile (this thread
+    /// cannot write inside a pin): a `set` may or may not be seen, elements
+    /// pushed later are not, and a `truncate`, `pop` or `retain` that
+    /// empties a slot ends the iteration there. A `clear` or a growing
+    /// `push` replaces the array; the iterator goes on over the old one,
+    /// which the pin keeps alive. Every element yielded is live for `'g`.
+    ///
+    /// ```
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{pin, Gc, GcVec};
+    /// let v: GcVec<u64> = (1..=4).map(Gc::new).collect();
+    /// let sum: u64 = pin(|g| v.iter_pinned(g).map(|r| *r).sum());
+    /// assert_eq!(sum, 10);
+    /// ```
+    #[inline]
+    pub fn iter_pinned<'g>(&self, g: &'g Guard) -> PinnedIter<'g, T> {
+        // Inside the pin's section: the length first, then the array it was
+        // written with (or a newer one, which may be shorter after a
+        // `clear`: hence the `min`).
+        let len = self.len.load(Ordering::Acquire);
+        let a = elems(self.array.target());
+        PinnedIter { slots: &a[..len.min(a.len())], guard: g, _t: core::marker::PhantomData }
+    }
+}
+
+/// Iterator over a [`GcVec`] inside a pin; yields unrooted [`Ref`]s. Made by
+/// [`GcVec::iter_pinned`].
+pub struct PinnedIter<'g, T: ?Sized> {
+    /// The array read at creation, up to the length read then. Never leaves
+    /// this module; the pin keeps the array allocated for `'g`.
+    slots: &'g [AtomicUsize],
+    guard: &'g Guard,
+    _t: core::marker::PhantomData<fn() -> *const T>,
+}
+
+impl<'g, T: ?Sized + GcPointee> Iterator for PinnedIter<'g, T> {
+    type Item = Ref<'g, T>;
+    #[inline]
+    fn next(&mut self) -> Option<Ref<'g, T>> {
+        let (first, rest) = self.slots.split_first()?;
+        let p = first.load(Ordering::Acquire);
+        if p == 0 {
+            // A concurrent writer emptied this slot: the vector got shorter.
+            self.slots = &[];
+            return None;
+        }
+        self.slots = rest;
+        // SAFETY: `p` was read from the vector's array while this thread is
+        // pinned by `self.guard`, so it lives until the pin ends (pin.rs).
+        Some(unsafe { Ref::from_addr(p, self.guard) })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.slots.len()))
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for PinnedIter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PinnedIter(at most {} left)", self.slots.len())
+    }
+}
+
+/// Pinned reads of a GC slice of fields, as for [`GcVec`]: a `Gc<[Member<T>]>`
+/// is a fixed-length array of nullable pointers.
+impl<T: ?Sized + GcPointee> Gc<[Member<T>]> {
+    /// An unrooted reference to the target of field `i`, valid for the pin
+    /// `g`, or `None` if `i` is out of bounds or the field is null
+    /// (`self[i].load(g)`, bounds-checked).
+    ///
+    /// ```
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{pin, Gc, Member};
+    /// let a = Gc::new(7u64);
+    /// let s: Gc<[Member<u64>]> = Gc::from_vec(vec![Member::new(&a), Member::null()]);
+    /// pin(|g| {
+    ///     assert_eq!(s.load(0, g).map(|r| *r), Some(7));
+    ///     assert!(s.load(1, g).is_none()); // null
+    ///     assert!(s.load(2, g).is_none()); // out of bounds
+    /// });
+    /// ```
+    #[inline]
+    pub fn load<'g>(&self, i: usize, g: &'g Guard) -> Option<Ref<'g, T>> {
+        self.get(i)?.load(g)
+    }
+
+    /// Iterates over the fields' targets as unrooted references valid for
+    /// the pin `g` (`None` for a null field), without a root per element.
+    ///
+    /// ```
+    /// # extern crate gc_core as tricolor_gc;
+    /// use tricolor_gc::{pin, Gc, Member};
+    /// let (a, b) = (Gc::new(1u64), Gc::new(2u64));
+    /// let s: Gc<[Member<u64>]> = Gc::from_vec(vec![Member::new(&a), Member::null(), Member::new(&b)]);
+    /// let sum: u64 = pin(|g| s.iter_pinned(g).flatten().map(|r| *r).sum());
+    /// assert_eq!(sum, 3);
+    /// ```
+    #[inline]
+    pub fn iter_pinned<'a, 'g>(&'a self, g: &'g Guard) -> PinnedMembers<'a, 'g, T> {
+        PinnedMembers { fields: self.iter(), guard: g }
+    }
+}
+
+/// Iterator over a slice of [`Member`]s inside a pin; yields
+/// `Option<Ref<'g, T>>` (`None` for a null field). Made by
+/// `Gc::<[Member<T>]>::iter_pinned`.
+pub struct PinnedMembers<'a, 'g, T: ?Sized> {
+    fields: core::slice::Iter<'a, Member<T>>,
+    guard: &'g Guard,
+}
+
+impl<'g, T: ?Sized + GcPointee> Iterator for PinnedMembers<'_, 'g, T> {
+    type Item = Option<Ref<'g, T>>;
+    #[inline]
+    fn next(&mut self) -> Option<Option<Ref<'g, T>>> {
+        self.fields.next().map(|m| m.load(self.guard))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.fields.size_hint()
+    }
+}
+
+impl<T: ?Sized + GcPointee> ExactSizeIterator for PinnedMembers<'_, '_, T> {}
+
+impl<T: ?Sized> fmt::Debug for PinnedMembers<'_, '_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PinnedMembers({} left)", self.fields.len())
     }
 }
 

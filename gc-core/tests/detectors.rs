@@ -9,7 +9,7 @@
 //! CI (runs only with the feature; `required-features` in gc-core/Cargo.toml):
 //!
 //! ```text
-//! cargo test --release -p gc-core --features fault-injection --test detectors
+//! cargo test --release -p tricolor-gc-core --features fault-injection --test detectors
 //! ```
 //!
 //! Every scenario runs in a child process (this binary re-executed with
@@ -227,7 +227,7 @@ fn exit_during_mark() {
     assert_eq!(x.v, [3; 4]);
 }
 
-/// Row 26 (DESIGN.md's h1/h2): `x`'s handle has its slot in thread T2's
+/// Row 26 (the root hand-over case, docs/design.md): `x`'s handle has its slot in thread T2's
 /// table, which the scan has not reached; it is cloned into the main
 /// thread's table, already scanned, and the original dropped.
 fn handoff() {

@@ -10,7 +10,7 @@
 //! section, the reader then sees `z` (the code before the fix); inside one,
 //! the stop waits for the reader, so the slot still holds the old target.
 //!
-//! CI: `cargo test --release -p gc-core --features fault-injection --test identity_reads`.
+//! CI: `cargo test --release -p tricolor-gc-core --features fault-injection --test identity_reads`.
 
 use gc_core::{collect, fault, Gc, Member};
 use std::sync::{mpsc, Arc};

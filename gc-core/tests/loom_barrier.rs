@@ -18,7 +18,7 @@
 //! through `Marker` and the span heap, which loom cannot run. `REAL` is the
 //! protocol as `mark/barrier.rs` runs it; each broken variant is reported.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gc-core --release --test loom_barrier`.
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p tricolor-gc-core --release --test loom_barrier`.
 #![cfg(loom)]
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

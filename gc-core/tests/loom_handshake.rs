@@ -24,7 +24,7 @@
 //! for no PINNED state, then runs the stop above (counting PINNED as
 //! inside), and clears both flags at the end.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gc-core --release --test loom_handshake`
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p tricolor-gc-core --release --test loom_handshake`
 //! (`LOOM_MAX_PREEMPTIONS=n` widens the search; default bound 4).
 #![cfg(loom)]
 

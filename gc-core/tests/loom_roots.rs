@@ -1,7 +1,7 @@
 //! Loom models of the root tables: the real `roots.rs`, compiled against
 //! loom's atomics with two slots per segment (`gc_core::sync::model`).
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gc-core --release --test loom_roots`
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p tricolor-gc-core --release --test loom_roots`
 //! (`LOOM_MAX_PREEMPTIONS=n` widens the search; default bound 4).
 //!
 //! The stop-the-world handshake is abstracted as a loom `Mutex` ("the

@@ -25,7 +25,7 @@
 //! here, a false alarm), so the model states the same pair with SeqCst
 //! fences between each store and load, which loom does model.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gc-core --release --test loom_span_scan`.
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p tricolor-gc-core --release --test loom_span_scan`.
 #![cfg(loom)]
 
 use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};

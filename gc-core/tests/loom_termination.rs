@@ -2,7 +2,7 @@
 //! (`drain_until_done` with its `nwait`/`nproc` counters), compiled against
 //! loom's atomics (`gc_core::sync::model`), driving a toy mark graph.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gc-core --release --test loom_termination`
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p tricolor-gc-core --release --test loom_termination`
 //! (`LOOM_MAX_PREEMPTIONS=n` widens the search; default bound 3).
 //!
 //! The toy: a grey item of depth `d > 0` yields two items of depth `d − 1`

@@ -282,8 +282,12 @@ fn field_check(
                 message = "field of type `{Self}` may hold GC pointers, \
                            but the type is `#[trace(no_pointers)]`",
                 label = "field's type is not `NoGcPointers`",
-                note = "`no_pointers` types are never scanned, so a `Member` inside them would \
-                        not keep its target alive; remove `#[trace(no_pointers)]`"
+                note = "`no_pointers` types are never scanned, so a GC pointer inside them would \
+                        not keep its target alive",
+                note = "if this field is meant to hold `Member`s or a `GcVec`, remove \
+                        `#[trace(no_pointers)]` from the type (which may then not implement \
+                        `Drop`); if it holds only plain data, make its type pointer-free: on your \
+                        own type, `#[derive(Trace)]` with `#[trace(no_pointers)]`"
             )]
         }
     } else {
@@ -292,10 +296,18 @@ fn field_check(
                 message = "`#[trace(skip)]` field of type `{Self}` may hold GC pointers",
                 label = "skipped field's type is not `NoGcPointers`",
                 note = "a skipped field is never traced, so a `Member` inside it would not keep \
-                        its target alive; trace the field, or skip only pointer-free types"
+                        its target alive",
+                note = "remove `#[trace(skip)]` to trace the field, or, if it holds only plain \
+                        data, make its type pointer-free: on your own type, `#[derive(Trace)]` \
+                        with `#[trace(no_pointers)]`"
             )]
         }
     };
+    // A field whose type wraps the offending one (`Arc<Member<T>>`,
+    // `Box<Member<T>>`) is reported by rustc at the innermost failure, with
+    // `NoGcPointers`'s own message (gc-core/src/trace/mod.rs), which names
+    // the fix for locks and `Arc`s; the notes below apply to a field whose
+    // own type is not `NoGcPointers`.
     let assert = Ident::new(ASSERT, Span::call_site());
     quote! {
         #diagnostic
@@ -304,7 +316,7 @@ fn field_check(
         fn #assert<T: ?::core::marker::Sized + FieldHasNoGcPointers>() {}
 
         // Never called: type-checking its body is the check.
-        #[allow(dead_code, non_snake_case, clippy::extra_unused_type_parameters)]
+        #[allow(dead_code, non_snake_case, clippy::extra_unused_type_parameters, clippy::multiple_bound_locations)]
         fn __tricolor_gc_check_fields #impl_generics () #where_clause {
             #(#assertions)*
         }
@@ -462,10 +474,48 @@ fn needs_drop(krate: &syn::Path, ident: &Ident, shape: &Shape) -> TokenStream {
 /// type implemented `Drop`, the blanket impl and the type's own impl of the
 /// local trait would overlap. Uses the type's original generics, so any
 /// `Drop` impl (which must match them exactly) conflicts.
+///
+/// The coherence error (E0119) cannot carry a message of its own beyond the
+/// trait's name, so a second check says what to write instead: a method
+/// call that resolves to an inherent method of `DropProbe<Ty>` when `Ty:
+/// Drop` holds (inherent candidates whose impl bounds fail are skipped in
+/// favour of the trait method that does nothing), and that inherent method
+/// requires a trait no type implements, whose `on_unimplemented` names the
+/// fix. The coherence error stays as the guarantee.
 fn drop_check(input: &DeriveInput) -> TokenStream {
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let probe = quote! {
+        #[diagnostic::on_unimplemented(
+            message = "`{Self}` derives `Trace`, so it must not implement `Drop`",
+            label = "`{Self}` implements `Drop`",
+            note = "pointer-free types may implement Drop with #[trace(no_pointers)]: \
+                    add `#[trace(no_pointers)]` below `#[derive(Trace)]` if `{Self}` holds no \
+                    `Member`, `GcVec` or `Weak`",
+            note = "a type with GC pointers cannot have a destructor (it could read objects freed \
+                    in the same sweep, or move a GC pointer out of the dead object): move the \
+                    cleanup into a `#[trace(no_pointers)]` field type, or attach a `Cleanup` \
+                    to the object"
+        )]
+        trait TypesDerivingTraceMayNotImplementDrop {}
+        struct DropProbe<T: ?::core::marker::Sized>(::core::marker::PhantomData<T>);
+        #[allow(drop_bounds)]
+        impl<T: ::core::ops::Drop + ?::core::marker::Sized> DropProbe<T> {
+            fn probe(&self) where T: TypesDerivingTraceMayNotImplementDrop {}
+        }
+        trait NotDrop {
+            fn probe(&self) {}
+        }
+        impl<T: ?::core::marker::Sized> NotDrop for DropProbe<T> {}
+        // Never called: type-checking its body is the check.
+        #[allow(dead_code, non_snake_case, clippy::extra_unused_type_parameters, clippy::multiple_bound_locations)]
+        fn __tricolor_gc_check_drop #impl_generics () #where_clause {
+            DropProbe::<#ident #ty_generics>(::core::marker::PhantomData).probe();
+        }
+    };
     quote! {
+        #probe
+
         /// A type that derives `Trace` must not implement `Drop`.
         ///
         /// When the sweeper frees a dead object, the objects its `Member`s
@@ -476,12 +526,12 @@ fn drop_check(input: &DeriveInput) -> TokenStream {
         /// (`#[trace(no_pointers)]`) may implement `Drop`: put cleanup in such
         /// a field.
         #[allow(non_camel_case_types)]
-        trait TypesDerivingTraceMustNotImplementDrop_ADestructorCouldMoveAGcPointerOutOfADeadObject {}
+        trait TypesDerivingTraceMayNotImplementDrop_PointerFreeTypesMayWithTraceNoPointers {}
         #[allow(drop_bounds)]
         impl<T: ::core::ops::Drop + ?::core::marker::Sized>
-            TypesDerivingTraceMustNotImplementDrop_ADestructorCouldMoveAGcPointerOutOfADeadObject for T {}
+            TypesDerivingTraceMayNotImplementDrop_PointerFreeTypesMayWithTraceNoPointers for T {}
         impl #impl_generics
-            TypesDerivingTraceMustNotImplementDrop_ADestructorCouldMoveAGcPointerOutOfADeadObject
+            TypesDerivingTraceMayNotImplementDrop_PointerFreeTypesMayWithTraceNoPointers
             for #ident #ty_generics #where_clause {}
     }
 }

@@ -31,8 +31,10 @@
 //!   `NoGcPointers`: by a where-predicate on both impls if the type mentions a
 //!   generic parameter, otherwise by an assertion checked at the definition.
 //! * `Ty` cannot implement `Drop`: such an impl is a compile error
-//!   (conflicting implementations of a local marker trait). A destructor run
-//!   by the sweeper could reach freed objects through its `Member`s or move a
+//!   (conflicting implementations of a local marker trait, the guarantee),
+//!   beside a second error whose message names the fix
+//!   (`#[trace(no_pointers)]` for a pointer-free type). A destructor run by
+//!   the sweeper could reach freed objects through its `Member`s or move a
 //!   GC pointer out of the dead object.
 //! * `#[repr(packed)]` is rejected (pointer slots must stay aligned).
 //!

@@ -5,7 +5,9 @@
 //! containers are `NoGcPointers` exactly when their contents are; interior
 //! mutability (`Mutex`, `RwLock`, atomics, `AtomicCell`, `OnceLock`) is
 //! traceable only over `NoGcPointers` contents, because a pointer written
-//! through a lock would bypass the write barrier.
+//! through a lock would bypass the write barrier; so is shared ownership
+//! (`Arc<T>`, over `T: NoGcPointers + Send + Sync`), whose contents code
+//! outside the heap can reach and change.
 //!
 //! Every type parameter of every impl here is bounded, including parameters
 //! that are not the contents, such as a map's hasher `S` (`NoGcPointers`):
@@ -138,6 +140,27 @@ unsafe impl<T: TraceLayout> TraceLayout for Box<T> {
 }
 // SAFETY: holds only a `T`.
 unsafe impl<T: NoGcPointers + ?Sized> NoGcPointers for Box<T> {}
+
+// `Arc<T>` shares its contents with code outside the heap, which may mutate
+// them through interior mutability (an `Arc<AtomicUsize>` drop counter) or
+// through `get_mut`/`make_mut` without any barrier: so only pointer-free
+// contents are allowed. `Send + Sync` because a GC object is shared by every
+// thread and its drop glue, which drops the `Arc`, runs on the finalizer
+// thread (`Arc<T>: Send + Sync` needs exactly `T: Send + Sync`).
+
+// SAFETY: the contents are `NoGcPointers`, so there is nothing to visit.
+unsafe impl<T: NoGcPointers + Send + Sync + ?Sized> Trace for std::sync::Arc<T> {
+    #[inline]
+    fn trace(&self, _: &mut Tracer<'_>) {}
+}
+// SAFETY: the contents (out of line) hold no pointers; the `Arc` itself is
+// one or two words of address and length.
+unsafe impl<T: NoGcPointers + Send + Sync + ?Sized> TraceLayout for std::sync::Arc<T> {
+    const NO_POINTERS: bool = true;
+    const POINTER_MAP: PointerMap = PointerMap::EMPTY;
+}
+// SAFETY: holds only a shared `T`, which holds no pointers.
+unsafe impl<T: NoGcPointers + Send + Sync + ?Sized> NoGcPointers for std::sync::Arc<T> {}
 
 // SAFETY: visits every element of the slice.
 unsafe impl<T: Trace> Trace for [T] {

@@ -48,7 +48,10 @@ pub use tracer::Tracer;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a GC object: it does not implement `Trace`",
     note = "a `Gc<T>` is a root and is never stored in the heap: use `Member<T>` for pointer fields",
-    note = "interior mutability is traceable only over pointer-free contents (`NoGcPointers`)"
+    note = "interior mutability is traceable only over pointer-free contents (`NoGcPointers`): \
+            `Cell` and `RefCell` never are; use an atomic, `AtomicCell` or a lock over plain data",
+    note = "for your own type, add `#[derive(Trace)]` (with `#[trace(no_pointers)]` if it holds \
+            no GC pointers)"
 )]
 pub unsafe trait Trace {
     /// Hands every GC pointer slot inside `self` to `tracer`.
@@ -110,6 +113,9 @@ pub unsafe trait TraceLayout: Trace {
 /// would let a pointer be written without the write barrier.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` may hold GC pointers (it does not implement `NoGcPointers`)",
-    note = "locks, atomics and `#[trace(skip)]` fields may only hold pointer-free data; use `Member<T>` fields in the object itself"
+    note = "locks, atomics, `Arc`s and `#[trace(skip)]` fields may only hold pointer-free data; use `Member<T>` fields in the object itself",
+    note = "if `{Self}` is your own type and holds no GC pointers (a `Copy` type never does), \
+            derive it with `#[derive(Trace)]` and `#[trace(no_pointers)]`; `Member`, `GcVec`, \
+            `Weak` and `Gc` never are pointer-free, and `Arc<T>` is when `T: NoGcPointers + Send + Sync`"
 )]
 pub unsafe trait NoGcPointers {}
