@@ -654,7 +654,7 @@ scenario! {
             let wbig = Gc::downgrade(&big);
             drop((objs, big));
             std::thread::sleep(Duration::from_millis(2));
-            assert!(wbig.upgrade().map_or(true, |b| b[0] == 7));
+            assert!(wbig.upgrade().is_none_or(|b| b[0] == 7));
         }
         stop.store(true, Ordering::Relaxed);
         for h in hs {

@@ -6,14 +6,14 @@
 //! every buffer and closes the file. `TRICOLOR_TRACE=path` traces a whole
 //! run: the first collection starts the trace and process exit stops it.
 //!
-//! The event model: an event is a [`Record`] on a *track*. Today a track is
+//! The event model: an event is a `Record` on a *track*. Today a track is
 //! an OS thread (`track.rs`); under the scheduler it becomes a G or a P, and
 //! that file is the only one to change. Slices are recorded when they end,
 //! as complete events (`ph: "X"`) carrying their start and duration, so a
 //! slice can never be left open by a thread that stops tracing half-way.
 //!
 //! Invariants:
-//! * Tracing off costs one relaxed load per event site ([`on`]); nothing
+//! * Tracing off costs one relaxed load per event site (`on`); nothing
 //!   else runs, and no clock is read.
 //! * Recording takes no lock: each thread appends to its own buffer
 //!   (`buffer.rs`); full buffers and, at [`stop`], the partial ones go to
