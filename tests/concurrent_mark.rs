@@ -221,8 +221,11 @@ fn worker(t: &Table, seed: u64, ops: usize, tx: mpsc::Sender<Gc<Node>>, rx: mpsc
                 for _ in 0..16 {
                     let Some(n) = cur else { break };
                     cur = edge(&n, rng.below(2));
-                    if cur.is_none() && !n.kids.is_empty() {
-                        cur = n.kids.get(rng.below(n.kids.len()));
+                    // One read of the length: another thread may shrink the
+                    // vector meanwhile (`get` past the end is then None).
+                    let len = n.kids.len();
+                    if cur.is_none() && len > 0 {
+                        cur = n.kids.get(rng.below(len));
                         if let Some(k) = &cur {
                             verify(k);
                         }
