@@ -92,6 +92,15 @@ impl Builder {
     /// `InvalidInput` if [`Builder::allow_migration`] was not called; the
     /// error of the OS if sysmon's thread cannot start.
     pub fn build(self) -> io::Result<Runtime> {
+        // A G's stack plus its guard page must fit the address space; a
+        // size that overflows the page rounding would map only the guard.
+        const MAX_STACK: usize = 1 << 40;
+        if self.stack_size > MAX_STACK {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("gc_runtime: stack_size {} is above the largest supported stack (1 TiB)", self.stack_size),
+            ));
+        }
         if !self.migration {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

@@ -288,6 +288,11 @@ fn park_forever() -> ! {
 /// Runs one `select!`: see the module documentation. Exactly one case has
 /// fired when this returns, unless `has_default` and none was ready.
 pub fn select<'a, const N: usize>(mut cases: [&mut dyn Case<'a>; N], has_default: bool) {
+    if !has_default {
+        // A select that may park is refused inside a gc-core pin before any
+        // case is polled or queued (one with `default` never parks).
+        crate::proc::assert_not_pinned();
+    }
     if N == 0 {
         if has_default {
             return;

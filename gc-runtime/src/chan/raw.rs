@@ -228,6 +228,9 @@ impl<T> Shared<T> {
 
     /// Go's `chansend` with `block = true`.
     pub(crate) fn send(&self, v: T) {
+        // Refused inside a gc-core pin before anything is queued (a pinned
+        // thread that parks holds off every stop of the world).
+        crate::proc::assert_not_pinned();
         let g = self.lock.lock();
         // SAFETY: `g` holds the lock during the call.
         let poll = unsafe { self.with_state(|st| st.try_send(v)) };
@@ -266,6 +269,7 @@ impl<T> Shared<T> {
 
     /// Go's `chanrecv` with `block = true`: `None` once closed and drained.
     pub(crate) fn recv(&self) -> Option<T> {
+        crate::proc::assert_not_pinned();
         let g = self.lock.lock();
         // SAFETY: `g` holds the lock during the call.
         let poll = unsafe { self.with_state(|st| st.try_recv()) };

@@ -152,6 +152,7 @@ impl<T> Mutex<T> {
     /// `Err` (still holding the guard) if a holder panicked; see the module
     /// documentation on poisoning.
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        crate::proc::assert_not_pinned();
         if self.state.compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_err() {
             self.lock_slow();
         }

@@ -103,6 +103,7 @@ impl WaitGroup {
 
     /// Parks until the counter is zero (Go: `Wait`); returns at once if it is.
     pub fn wait(&self) {
+        crate::proc::assert_not_pinned();
         let core = {
             let mut s = self.inner.lock();
             if s.count == 0 {
