@@ -47,8 +47,10 @@ pub fn mmu(pauses: &[(f64, f64)], (start, end): (f64, f64), window: f64) -> f64 
         prefix[i - 1] + (t.min(b) - a).max(0.0)
     };
     let mut worst: f64 = 0.0;
+    // `end - w` may round below `start` when the window is the whole run.
+    let last_start = (end - w).max(start);
     let mut consider = |s: f64| {
-        let s = s.clamp(start, end - w);
+        let s = s.clamp(start, last_start);
         worst = worst.max(paused_until(s + w) - paused_until(s));
     };
     for &(a, b) in &merged {
@@ -101,6 +103,10 @@ mod tests {
         assert!((mmu(&p, (0.0, 20.0), 20.0) - 0.9).abs() < 1e-12);
         assert!((mmu(&p, (0.0, 20.0), 100.0) - 0.9).abs() < 1e-12);
         assert_eq!(mmu(&[], (0.0, 20.0), 1.0), 1.0);
+        // A window as long as a run that starts off zero (rounding of
+        // `end - w` below `start` used to make `clamp` panic).
+        let u = mmu(&[(126.5, 127.0)], (126.198, 165.337), 1e6);
+        assert!((u - (1.0 - 0.5 / (165.337 - 126.198))).abs() < 1e-9, "{u}");
         // Overlapping input merges.
         assert!((mmu(&[(5.0, 6.0), (5.5, 6.0)], (0.0, 20.0), 2.0) - 0.5).abs() < 1e-12);
     }
