@@ -663,9 +663,14 @@ impl Sched {
     }
 
     /// Stops the runtime: idle Ms exit; running ones exit at their next
-    /// schedule. Gs not finished are abandoned (leaked, never freed).
+    /// schedule. Gs not finished are abandoned (leaked, never freed). Timers
+    /// still pending move to the process-wide timer thread, so they fire
+    /// (an `after` receiver may outlive the runtime, R15).
     pub(crate) fn shut_down(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
+        for p in self.procs.iter() {
+            crate::timer::adopt_outside(p.timers.take_pending());
+        }
         let mut l = self.lock.lock();
         let idle: Vec<_> = l.midle.drain(..).collect();
         self.nmidle.store(0, Ordering::SeqCst);

@@ -178,6 +178,26 @@ impl Heap {
         }
     }
 
+    /// Removes every entry still pending, with its `when` (a runtime shuts
+    /// down: its timers move to the timer thread, R15). Handles stay valid:
+    /// the entries themselves move.
+    pub(crate) fn take_pending(&self) -> Vec<(Instant, Arc<Entry>)> {
+        let mut h = self.heap.lock();
+        let items: Vec<(Instant, Arc<Entry>)> =
+            h.0.drain().map(|r| r.0).filter(|i| i.entry.pending()).map(|i| (i.when, i.entry)).collect();
+        self.first.store(u64::MAX, Ordering::SeqCst);
+        items
+    }
+
+    /// Queues an existing entry (see `take_pending`).
+    fn adopt(&self, when: Instant, entry: Arc<Entry>) {
+        let mut h = self.heap.lock();
+        let seq = h.1;
+        h.1 += 1;
+        h.0.push(Reverse(Item { when, seq, entry }));
+        self.first.store(self.ns(h.0.peek().map_or(when, |r| r.0.when)), Ordering::SeqCst);
+    }
+
     /// Entries queued (including stopped ones not yet dropped).
     pub(crate) fn len(&self) -> usize {
         self.heap.lock().0.len()
@@ -218,6 +238,20 @@ fn timer_thread() -> &'static TimerThread {
             .expect("gc-runtime: cannot start the timer thread");
         t
     })
+}
+
+/// Moves timers of a runtime that shuts down to the process-wide timer
+/// thread, so they still fire (an `after` receiver may outlive its runtime).
+pub(crate) fn adopt_outside(items: Vec<(Instant, Arc<Entry>)>) {
+    if items.is_empty() {
+        return;
+    }
+    let t = timer_thread();
+    for (when, e) in items {
+        t.heap.adopt(when, e);
+    }
+    let _g = t.wake.lock();
+    t.cv.notify_one();
 }
 
 /// Adds a timer on the process-wide timer thread.

@@ -67,3 +67,18 @@ fn absurd_stack_sizes_are_a_build_error() {
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     }
 }
+
+/// R15: an `after` receiver that outlives its runtime still fires (the
+/// runtime's pending timers move to the timer thread when it is dropped).
+#[test]
+fn after_outliving_its_runtime_still_fires() {
+    let r = rt();
+    let rx = r.block_on(|| gc_runtime::after(std::time::Duration::from_millis(50)));
+    drop(r);
+    let (tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(rx.recv());
+    });
+    let got = done.recv_timeout(std::time::Duration::from_secs(5));
+    assert!(matches!(got, Ok(Some(_))), "the timer never fired: {got:?}");
+}
