@@ -250,52 +250,68 @@ mod imp {
     /// The word `GODEBUG=clobberfree=1` fills freed slots with.
     pub const CLOBBER: usize = 0xdead_beef_dead_beef;
 
-    // ---- the mutator-side probe ----
+    // ---- the mutator-side probes ----
 
     type Hook = Box<dyn FnOnce() + Send>;
-    static PENDING_SLOT_READ: Mutex<Option<Hook>> = Mutex::new(None);
-    static PENDING_SLOT_ARMED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// A one-shot callback a test arms at a point of library code.
+    struct Probe {
+        hook: Mutex<Option<Hook>>,
+        armed: core::sync::atomic::AtomicBool,
+    }
+
+    impl Probe {
+        const fn new() -> Probe {
+            Probe { hook: Mutex::new(None), armed: core::sync::atomic::AtomicBool::new(false) }
+        }
+
+        fn arm(&self, f: Hook) {
+            *self.hook.lock() = Some(f);
+            self.armed.store(true, Ordering::Release);
+        }
+
+        /// Runs the armed callback once (the lock is released first, so the
+        /// callback may reach the probe's own site again).
+        #[inline]
+        fn fire(&self) {
+            if self.armed.load(Ordering::Relaxed) && self.armed.swap(false, Ordering::Acquire) {
+                let f = self.hook.lock().take();
+                if let Some(f) = f {
+                    f();
+                }
+            }
+        }
+    }
+
+    static PENDING_SLOT_READ: Probe = Probe::new();
+    static REMOTE_FREE: Probe = Probe::new();
 
     /// Arms the probe between a pending `Member`'s word load and its slot
     /// load: the next such read, on whatever thread, runs `f` there, once
     /// (where the fixed code reads it inside a critical section, `f` runs
     /// inside that section; it must not wait for a stop without a bound).
     pub fn arm_pending_slot_read(f: impl FnOnce() + Send + 'static) {
-        *PENDING_SLOT_READ.lock() = Some(Box::new(f));
-        PENDING_SLOT_ARMED.store(true, Ordering::Release);
+        PENDING_SLOT_READ.arm(Box::new(f));
     }
 
-    static REMOTE_FREE: Mutex<Option<Hook>> = Mutex::new(None);
-    static REMOTE_FREE_ARMED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    /// The probe itself (see [`arm_pending_slot_read`]).
+    #[inline]
+    pub fn pending_slot_read() {
+        PENDING_SLOT_READ.fire();
+    }
 
     /// Arms the probe inside a remote root-slot free, between the slot's
     /// link store and the compare-exchange that puts it on its segment's
     /// list: the next such free runs `f` there, once, outside any critical
     /// section.
     pub fn arm_remote_free(f: impl FnOnce() + Send + 'static) {
-        *REMOTE_FREE.lock() = Some(Box::new(f));
-        REMOTE_FREE_ARMED.store(true, Ordering::Release);
+        REMOTE_FREE.arm(Box::new(f));
     }
 
     /// The probe itself (see [`arm_remote_free`]).
     #[inline]
     pub fn remote_free() {
-        if REMOTE_FREE_ARMED.load(Ordering::Relaxed) && REMOTE_FREE_ARMED.swap(false, Ordering::Acquire) {
-            let f = REMOTE_FREE.lock().take();
-            if let Some(f) = f {
-                f();
-            }
-        }
-    }
-
-    /// The probe itself (see [`arm_pending_slot_read`]).
-    #[inline]
-    pub fn pending_slot_read() {
-        if PENDING_SLOT_ARMED.load(Ordering::Relaxed) && PENDING_SLOT_ARMED.swap(false, Ordering::Acquire) {
-            if let Some(f) = PENDING_SLOT_READ.lock().take() {
-                f();
-            }
-        }
+        REMOTE_FREE.fire();
     }
 
     // ---- gates ----

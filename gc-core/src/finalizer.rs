@@ -232,35 +232,29 @@ fn run(index: usize) {
                 READY.wait(&mut q);
             }
         };
+        // What the task is: for the stuck warning, the abort on unwind and
+        // the trace slice.
+        let what = match &task {
+            Task::Drop(d) => ("the drop glue of ", d.type_name()),
+            Task::Cleanup(_) => ("a cleanup", ""),
+        };
+        let start = Instant::now();
         {
             let mut r = RUNNING.lock();
             let me = &mut r[index];
             me.seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
-            me.what = match &task {
-                Task::Drop(d) => ("the drop glue of ", d.type_name()),
-                Task::Cleanup(_) => ("a cleanup", ""),
-            };
-            me.since = Some(Instant::now());
+            me.what = what;
+            me.since = Some(start);
         }
-        let t0 = crate::exectrace::on().then(std::time::Instant::now);
-        let traced = match &task {
-            Task::Drop(d) => d.type_name(),
-            Task::Cleanup(_) => "cleanup",
-        };
+        let guard = AbortOnUnwind(what.0, what.1);
         match task {
-            Task::Drop(d) => {
-                let guard = AbortOnUnwind("the drop glue of ", d.type_name());
-                d.run();
-                core::mem::forget(guard);
-            }
-            Task::Cleanup(f) => {
-                let guard = AbortOnUnwind("a cleanup", "");
-                f();
-                core::mem::forget(guard);
-            }
+            Task::Drop(d) => d.run(),
+            Task::Cleanup(f) => f(),
         }
-        if let Some(t0) = t0 {
-            crate::exectrace::slice("finalizer", traced, t0, std::time::Instant::now());
+        core::mem::forget(guard);
+        if crate::exectrace::on() {
+            let name = if what.1.is_empty() { "cleanup" } else { what.1 };
+            crate::exectrace::slice("finalizer", name, start, Instant::now());
         }
         RUNNING.lock()[index].since = None;
         DONE.fetch_add(1, Ordering::Release);

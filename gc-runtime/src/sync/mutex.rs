@@ -152,7 +152,6 @@ impl<T> Mutex<T> {
     /// `Err` (still holding the guard) if a holder panicked; see the module
     /// documentation on poisoning.
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-        crate::proc::assert_not_pinned();
         if self.state.compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_err() {
             self.lock_slow();
         }
@@ -237,6 +236,9 @@ impl<T> Mutex<T> {
                 }
                 continue;
             }
+            // About to queue a waiter and park: refused inside a gc-core pin
+            // (a lock taken without waiting is fine there, as `try_lock`).
+            crate::proc::assert_not_pinned();
             let core = WaitCore::new_shared();
             {
                 let mut q = self.queue.lock();
