@@ -38,6 +38,7 @@
 //!   objects are black).
 
 use crate::env;
+use crate::gctrace;
 use crate::heap::heap;
 use crate::mark::checkmark;
 use crate::mark::drain::{Marker, WORK};
@@ -285,8 +286,19 @@ fn mark_cycle(job: Job) {
         eprintln!("{}", pacer::trace_line());
     }
     if env::config().debug.gctrace > 0 {
-        let t = Trace { stw1: job.stw1, concurrent, stw2, heap1, marked, marked_objects, restarts };
-        print_gctrace(&job, &t);
+        let t = gctrace::Cycle {
+            heap0: job.heap0,
+            t_start: job.t_start.duration_since(*START.get().expect("set at first cycle")),
+            forced: job.trigger == Trigger::Forced,
+            stw1: job.stw1,
+            concurrent,
+            stw2,
+            heap1,
+            marked,
+            marked_objects,
+            restarts,
+        };
+        gctrace::print(&t);
     }
     let mut c = CTL.lock();
     c.running = false;
@@ -392,40 +404,6 @@ fn mark_termination(
     pacer::end_cycle(marked, heap1, markers);
     let t_end = world.restart();
     (heap1, marked, marked_objects, t_end)
-}
-
-/// What one cycle measured, for its gctrace line.
-struct Trace {
-    stw1: Duration,
-    concurrent: Duration,
-    stw2: Duration,
-    heap1: u64,
-    marked: u64,
-    marked_objects: u64,
-    restarts: u32,
-}
-
-fn print_gctrace(job: &Job, t: &Trace) {
-    let since = job.t_start.duration_since(*START.get().expect("set at first cycle"));
-    // Go's line (sweep termination + concurrent mark + mark termination,
-    // wall clock), with the marked objects and ragged-barrier restarts
-    // added.
-    eprintln!(
-        "gc {} @{:.3}s: {}+{}+{} ms clock, {} -> {} -> {} MB, {} MB goal, {} objects marked, {} restarts, {} P{}",
-        stats::num_gc(),
-        since.as_secs_f64(),
-        stats::fmt_ms(t.stw1),
-        stats::fmt_ms(t.concurrent),
-        stats::fmt_ms(t.stw2),
-        job.heap0 >> 20,
-        t.heap1 >> 20,
-        t.marked >> 20,
-        pacer::goal() >> 20,
-        t.marked_objects,
-        t.restarts,
-        env::config().max_procs,
-        if job.trigger == Trigger::Forced { " (forced)" } else { "" }
-    );
 }
 
 /// Go's `runtime.GC`: runs a full cycle, finishes sweeping, and returns once

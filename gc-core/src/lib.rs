@@ -36,6 +36,7 @@ mod fault;
 mod fence;
 mod finalizer;
 mod gc;
+mod gctrace;
 mod heap;
 mod mark;
 mod member;
