@@ -33,6 +33,10 @@ fn check(node: &Node) -> u32 {
 }
 
 fn main() {
+    common::run(body);
+}
+
+fn body() {
     let n: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(21);
     let start = Instant::now();
     let min_depth = 4;

@@ -75,10 +75,11 @@ fn worker(shared: &Gc<Node>, iters: usize) -> i64 {
 fn main() {
     let iters: usize = std::env::args().nth(1).map_or(200_000, |s| s.parse().expect("iters"));
     let start = Instant::now();
-    let shared = bottom_up(SHARED_DEPTH);
-    let total: i64 = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..THREADS).map(|_| s.spawn(|| worker(&shared, iters))).collect();
-        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    let (shared, total) = common::run(move || {
+        let shared = bottom_up(SHARED_DEPTH);
+        let s2 = shared.clone();
+        let total: i64 = common::fan_out(THREADS, move |_| worker(&s2, iters)).into_iter().sum();
+        (shared, total)
     });
     println!("threads {THREADS}, iterations {iters}, shared nodes {}, check {total}", check(&shared));
     // How much of the longest stop was waiting for threads to reach a

@@ -41,6 +41,10 @@ fn arg(i: usize, default: usize) -> usize {
 }
 
 fn main() {
+    common::run(body);
+}
+
+fn body() {
     let (live_depth, iters) = (arg(1, 20), arg(2, 500_000));
     let start = Instant::now();
     let nslots = 1usize << (live_depth - CHURN_DEPTH);

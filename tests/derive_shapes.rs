@@ -17,8 +17,8 @@ use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rstest::rstest;
 use gc_core::testing::count_slots;
+use rstest::rstest;
 use tricolor_gc::{Gc, Member, NoGcPointers, Trace, TraceLayout};
 
 /// What the collector learns about a value of `T`.

@@ -107,7 +107,10 @@ fn traced_run_holds_every_event_kind_and_the_pauses() {
     ] {
         assert!(has("X", name), "no slice {name:?} in {names:?}");
     }
-    assert!(names.keys().any(|(ph, n)| ph == "X" && n.starts_with("sweep: lazy") || n.starts_with("sweep: reclaim")), "no lazy sweep");
+    assert!(
+        names.keys().any(|(ph, n)| ph == "X" && n.starts_with("sweep: lazy") || n.starts_with("sweep: reclaim")),
+        "no lazy sweep"
+    );
     assert!(names.keys().any(|(ph, n)| ph == "X" && n.ends_with("WithDrop")), "no drop glue slice");
     for c in ["heap_live", "goal", "trigger", "marked"] {
         assert!(has("C", c), "no counter {c}");
@@ -122,7 +125,10 @@ fn traced_run_holds_every_event_kind_and_the_pauses() {
     }
     let want_us = (after - before).as_nanos() as f64 / 1000.0;
     assert!(want_us > 0.0);
-    assert!((stop_sum_us - want_us).abs() <= want_us * 0.01 + 0.01, "stops sum to {stop_sum_us} µs, pause_total grew {want_us} µs");
+    assert!(
+        (stop_sum_us - want_us).abs() <= want_us * 0.01 + 0.01,
+        "stops sum to {stop_sum_us} µs, pause_total grew {want_us} µs"
+    );
     // The MMU of the real trace is a utilisation.
     let pauses: Vec<(f64, f64)> = vec![];
     assert_eq!(tricolor_gc::trace::mmu(&pauses, (0.0, 1.0), 0.5), 1.0);

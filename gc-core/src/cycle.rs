@@ -42,7 +42,7 @@ use crate::gctrace;
 use crate::heap::heap;
 use crate::mark::checkmark;
 use crate::mark::drain::{Marker, WORK};
-use crate::mark::{self, workers, Phase};
+use crate::mark::{self, gworker, workers, Phase};
 use crate::mutator::{self, StoppedWorld};
 use crate::pacer;
 use crate::stats;
@@ -94,6 +94,9 @@ pub enum Trigger {
 /// The caller is outside every critical section.
 #[inline]
 pub fn maybe_collect() {
+    if crate::sched::preempt_pending() {
+        crate::sched::preempt_slow();
+    }
     if !RUNNING.load(Ordering::Relaxed) && pacer::should_trigger(heap().heap_live.load(Ordering::Relaxed)) {
         run(Trigger::Heap);
     }
@@ -219,6 +222,7 @@ fn mark_cycle(job: Job) {
     let (mut bytes, mut objects) = (0u64, 0u64);
     let mut restarts = 0;
     let helpers = workers::background_markers() - 1;
+    gworker::begin_cycle(job.n);
 
     let (world, t_stop) = if env::config().debug.gcstoptheworld > 0 {
         // GODEBUG=gcstoptheworld=1|2: the whole mark inside one stop, with
@@ -237,7 +241,12 @@ fn mark_cycle(job: Job) {
 
         // --- Concurrent mark and the ragged barrier (Go: gcMarkDone) ---
         loop {
-            let (b, o) = workers::run_round(&mut marker, helpers, true);
+            // On the scheduler's worker Gs when one is installed, else on
+            // this thread and the worker threads.
+            let (b, o) = match gworker::run_round(&mut marker) {
+                Some(r) => r,
+                None => workers::run_round(&mut marker, helpers, true),
+            };
             bytes += b;
             objects += o;
             if !WORK.full_is_empty() {
@@ -265,7 +274,8 @@ fn mark_cycle(job: Job) {
     };
     let concurrent = t_stop - t_mark;
     let ttsp = world.time_to_safepoint;
-    let (heap1, marked, marked_objects, t_end) = mark_termination(world, marker, bytes, objects, helpers + 1);
+    let u_extra = extra_utilization(concurrent, helpers + 1);
+    let (heap1, marked, marked_objects, t_end) = mark_termination(world, marker, bytes, objects, u_extra);
     let stw2 = stats::record_stop("stop: mark termination", t_stop, t_end, ttsp);
     if crate::exectrace::on() {
         crate::exectrace::slice_arg("mark", "concurrent mark", t_mark, t_stop, "restarts", restarts as u64);
@@ -305,6 +315,18 @@ fn mark_cycle(job: Job) {
     RUNNING.store(false, Ordering::Release);
     c.finished = job.n;
     CTL_CV.notify_all();
+}
+
+/// The markers' utilisation above Go's 25 % during a concurrent mark of
+/// `mark` wall time: with worker Gs, what they measured (fractional
+/// overshoot and idle marking); with threads, `markers` whole threads.
+fn extra_utilization(mark: Duration, markers: usize) -> f64 {
+    let procs = env::config().max_procs.max(1) as f64;
+    let (d, f, i) = gworker::cycle_mode_ns();
+    let worker_ns = d + f + i;
+    let wall = mark.as_nanos() as f64;
+    let u = if worker_ns > 0 && wall > 0.0 { worker_ns as f64 / (wall * procs) } else { markers as f64 / procs };
+    (u - pacer::BACKGROUND_UTILIZATION).max(0.0)
 }
 
 /// Shades every root of `mutators` and the weak cells (Go: `markroot`).
@@ -363,7 +385,7 @@ fn mark_termination(
     marker: Marker<'_>,
     bytes: u64,
     objects: u64,
-    markers: usize,
+    u_extra: f64,
 ) -> (u64, u64, u64, Instant) {
     let heap = heap();
     world.free_retired();
@@ -401,7 +423,7 @@ fn mark_termination(
     mark::set_phase(Phase::Off);
     heap.sweepgen.fetch_add(2, Ordering::AcqRel);
     sweep::reset_cursor();
-    pacer::end_cycle(marked, heap1, markers);
+    pacer::end_cycle(marked, heap1, u_extra);
     let t_end = world.restart();
     (heap1, marked, marked_objects, t_end)
 }

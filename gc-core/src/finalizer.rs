@@ -36,10 +36,10 @@
 
 use crate::sweep::PendingDrop;
 use core::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 /// A cleanup closure (`Gc::add_cleanup`).
 pub(crate) type CleanupFn = Box<dyn FnOnce() + Send + 'static>;

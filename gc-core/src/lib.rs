@@ -28,6 +28,8 @@ mod cycle;
 pub mod env;
 pub mod exectrace;
 // Public only with the test-only `fault-injection` feature.
+#[cfg(feature = "bench-internals")]
+pub mod bench_internals;
 #[cfg(feature = "fault-injection")]
 #[doc(hidden)]
 pub mod fault;
@@ -45,6 +47,7 @@ mod mutator;
 mod pacer;
 mod pin;
 mod roots;
+pub mod sched;
 mod specials;
 mod stats;
 mod sweep;
@@ -53,8 +56,6 @@ pub mod sync;
 #[cfg(not(loom))]
 mod sync;
 pub mod trace;
-#[cfg(feature = "bench-internals")]
-pub mod bench_internals;
 mod vec;
 mod weak;
 

@@ -250,10 +250,11 @@ pub fn assist_work_per_byte(heap_live: u64) -> f64 {
 }
 
 /// Records the result of a mark phase and recomputes goal and trigger (Go:
-/// `endCycle` + `resetLive` + `commit`). `markers` is the number of
-/// background markers that ran beside the mutators; `heap_live` is the live
-/// heap just before it is reset to `marked`.
-pub fn end_cycle(marked: u64, heap_live: u64, markers: usize) {
+/// `endCycle` + `resetLive` + `commit`). `u_extra` is the markers'
+/// utilisation beyond the 25 % goal (Go's `idleUtilization`, plus a whole
+/// thread's excess when markers are threads); `heap_live` is the live heap
+/// just before it is reset to `marked`.
+pub fn end_cycle(marked: u64, heap_live: u64, u_extra: f64) {
     init();
     let work = SCAN_WORK.load(Ordering::Acquire);
     {
@@ -265,7 +266,7 @@ pub fn end_cycle(marked: u64, heap_live: u64, markers: usize) {
             if d > 0.0 && work > 0 && heap_live > triggered {
                 let assist = ASSIST_NS.load(Ordering::Acquire) as f64 / 1e9;
                 let u = (BACKGROUND_UTILIZATION + assist / (d * procs)).min(0.95);
-                let u_idle = (markers as f64 / procs - BACKGROUND_UTILIZATION).max(0.0);
+                let u_idle = u_extra;
                 let now = (heap_live - triggered) as f64 * (u + u_idle) / (work as f64 * (1.0 - u));
                 st.cons_mark.rotate_left(1);
                 st.cons_mark[3] = now;

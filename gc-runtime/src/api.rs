@@ -112,6 +112,7 @@ impl Builder {
         let sched = Sched::new(procs, self.stack_size, godebug());
         crate::signal::install();
         crate::sysmon::start(sched.clone())?;
+        crate::gcworker::install(&sched);
         Ok(Runtime { sched })
     }
 }
@@ -349,6 +350,12 @@ pub fn gosched() {
         Some((_, g)) => unsafe { proc::yield_now(g, false) },
         None => std::thread::yield_now(),
     }
+}
+
+/// True if the caller runs as a G of some runtime (not on a plain thread,
+/// and not inside `blocking`).
+pub fn in_runtime() -> bool {
+    proc::current_running_g().is_some()
 }
 
 /// A preemption point: if sysmon flagged this G's time slice as used up

@@ -33,6 +33,7 @@
 mod api;
 mod atomics;
 pub mod chan;
+mod gcworker;
 mod park;
 mod proc;
 mod runq;
@@ -44,7 +45,7 @@ mod sysmon;
 mod timer;
 
 pub use api::DEFAULT_STACK_SIZE;
-pub use api::{after, blocking, go, gosched, safepoint, sleep, Builder, GLocal, JoinHandle, Runtime};
+pub use api::{after, blocking, go, gosched, in_runtime, safepoint, sleep, Builder, GLocal, JoinHandle, Runtime};
 #[doc(hidden)]
 pub use stack::bench_raw_switch;
 pub use stack::{guard_kind, GuardKind};
@@ -55,4 +56,3 @@ pub use stack::{guard_kind, GuardKind};
 pub mod loom_api {
     pub use crate::runq::{Ring, CAPACITY};
 }
-

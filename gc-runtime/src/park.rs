@@ -46,11 +46,12 @@ pub(crate) enum WaitReason {
     WaitGroup,
     Mutex,
     Join,
+    GcWorker,
 }
 
 impl WaitReason {
     /// Every reason, in discriminant order.
-    pub(crate) const ALL: [WaitReason; 8] = [
+    pub(crate) const ALL: [WaitReason; 9] = [
         WaitReason::ChanSend,
         WaitReason::ChanRecv,
         WaitReason::Select,
@@ -59,6 +60,7 @@ impl WaitReason {
         WaitReason::WaitGroup,
         WaitReason::Mutex,
         WaitReason::Join,
+        WaitReason::GcWorker,
     ];
 
     /// Go's `waitReasonStrings` text.
@@ -72,6 +74,7 @@ impl WaitReason {
             WaitReason::WaitGroup => "sync.WaitGroup.Wait",
             WaitReason::Mutex => "sync.Mutex.Lock",
             WaitReason::Join => "JoinHandle.join",
+            WaitReason::GcWorker => "GC worker (idle)",
         }
     }
 }
@@ -113,6 +116,15 @@ impl std::fmt::Debug for Unparker {
 impl Unparker {
     pub(crate) fn for_g(g: GRef) -> Unparker {
         Unparker { target: Target::G(g) }
+    }
+
+    /// The parked G itself, for a caller that runs it directly instead of
+    /// queueing it (the GC worker pool); `None` for a thread waiter.
+    pub(crate) fn into_g(self) -> Option<GRef> {
+        match self.target {
+            Target::G(g) => Some(g),
+            Target::Thread(_) => None,
+        }
     }
 
     /// Makes the waiter runnable (Go: `goready`).

@@ -198,6 +198,8 @@ pub(crate) struct P {
     pub(crate) timers: timer::Heap,
     /// The M id holding this P, -1 none (for scheddetail).
     pub(crate) m_id: AtomicI64,
+    /// The collector's per-P mark state (Go: `p.gcFractionalMarkTime`).
+    pub(crate) gc_mark: gc_core::sched::PMark,
 }
 
 // ---- M ----
@@ -334,6 +336,10 @@ pub(crate) struct Sched {
     /// lines): id → live G. A G is removed under this lock before it is
     /// freed, so a reader holding the lock reads only live Gs.
     pub(crate) allgs: Option<Mutex<BTreeMap<u64, GRef>>>,
+    /// True while this runtime hosts the collector's mark workers.
+    pub(crate) gc_host: AtomicBool,
+    /// Parked mark-worker Gs (Go: `gcBgMarkWorkerPool`).
+    pub(crate) gc_pool: Mutex<Vec<crate::gcworker::Worker>>,
 }
 
 // SAFETY: the raw GRefs inside (global queue) are owning pointers moved
@@ -370,6 +376,7 @@ impl Sched {
                 preempt: AtomicBool::new(false),
                 timers: timer::Heap::new(epoch),
                 m_id: AtomicI64::new(-1),
+                gc_mark: gc_core::sched::PMark::default(),
             })
             .collect();
         Arc::new(Sched {
@@ -401,6 +408,8 @@ impl Sched {
             sysmon_note: (Mutex::new(false), Condvar::new()),
             debug,
             allgs: debug.scheddetail.then(|| Mutex::new(BTreeMap::new())),
+            gc_host: AtomicBool::new(false),
+            gc_pool: Mutex::new(Vec::new()),
         })
     }
 
@@ -666,7 +675,8 @@ impl Sched {
     /// schedule. Gs not finished are abandoned (leaked, never freed). Timers
     /// still pending move to the process-wide timer thread, so they fire
     /// (an `after` receiver may outlive the runtime, R15).
-    pub(crate) fn shut_down(&self) {
+    pub(crate) fn shut_down(self: &Arc<Self>) {
+        crate::gcworker::uninstall(self);
         self.shutdown.store(true, Ordering::SeqCst);
         for p in self.procs.iter() {
             crate::timer::adopt_outside(p.timers.take_pending());
@@ -829,7 +839,12 @@ fn find_runnable(m: &M) -> Option<(GRef, bool)> {
         let p = m.proc();
         // 2. timers due on this P (Go: checkTimers).
         p.timers.run_due(Instant::now());
-        // 4. GC worker (issue 12): gcController.findRunnableGCWorker goes here.
+        // 4. GC worker: gcController.findRunnableGCWorker.
+        if s.gc_host.load(Ordering::Relaxed) {
+            if let Some(mode) = gc_core::sched::find_worker(&p.gc_mark, Instant::now()) {
+                return Some((crate::gcworker::take(s, mode), false));
+            }
+        }
         // 5. fairness: one G from the global queue every 61 ticks.
         if p.schedtick.load(Ordering::Relaxed) % 61 == 0 {
             if let Some(g) = s.globrunqget(p, 1) {
@@ -856,7 +871,10 @@ fn find_runnable(m: &M) -> Option<(GRef, bool)> {
                 return Some((g, false));
             }
         }
-        // 11. idle-priority GC worker (issue 12) goes here.
+        // 11. idle-priority GC worker: mark rather than give up the P.
+        if s.gc_host.load(Ordering::Relaxed) && gc_core::sched::idle_worker_wanted() {
+            return Some((crate::gcworker::take(s, gc_core::sched::WorkerMode::Idle), false));
+        }
         // 13. give up the P.
         let mut l = s.lock.lock();
         if let Some(g) = s.globrunqget_locked(&mut l, p, 0) {

@@ -135,6 +135,8 @@ fn retake(s: &Arc<Sched>, ticks: &mut [Tick], now: Instant) -> (usize, Option<In
             } else if st == P_RUNNING && now.duration_since(t.schedwhen) >= FORCE_PREEMPT {
                 // Go's preemptone: flag the running G (here: its P).
                 p.preempt.store(true, Ordering::Relaxed);
+                // Allocation is a safepoint too (gc-core's hook).
+                gc_core::sched::set_preempt_pending(true);
             }
             if st == P_RUNNING {
                 // A flagged P's next slice must be noticed promptly too.

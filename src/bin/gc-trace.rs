@@ -63,7 +63,11 @@ fn load(path: &str) -> Result<Trace, String> {
 
 impl Trace {
     fn stops(&self) -> Vec<(f64, f64)> {
-        self.slices.iter().filter(|s| s.cat == "stw" && s.name.starts_with("stop:")).map(|s| (s.ts, s.ts + s.dur)).collect()
+        self.slices
+            .iter()
+            .filter(|s| s.cat == "stw" && s.name.starts_with("stop:"))
+            .map(|s| (s.ts, s.ts + s.dur))
+            .collect()
     }
 }
 

@@ -121,10 +121,12 @@ mod tests {
             (x % 1000) as f64 / 10.0
         };
         for _ in 0..30 {
-            let mut p: Vec<(f64, f64)> = (0..6).map(|_| {
-                let a = rnd();
-                (a, a + rnd() / 20.0)
-            }).collect();
+            let mut p: Vec<(f64, f64)> = (0..6)
+                .map(|_| {
+                    let a = rnd();
+                    (a, a + rnd() / 20.0)
+                })
+                .collect();
             p.sort_by(|a, b| a.0.total_cmp(&b.0));
             let w = 1.0 + rnd() / 5.0;
             let exact = mmu(&p, (0.0, 110.0), w);

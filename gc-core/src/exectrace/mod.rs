@@ -94,13 +94,29 @@ pub(crate) fn slice(cat: &'static str, name: &'static str, start: Instant, end: 
 
 /// [`slice`] with one named argument.
 #[inline]
-pub(crate) fn slice_arg(cat: &'static str, name: &'static str, start: Instant, end: Instant, arg_name: &'static str, arg: u64) {
+pub(crate) fn slice_arg(
+    cat: &'static str,
+    name: &'static str,
+    start: Instant,
+    end: Instant,
+    arg_name: &'static str,
+    arg: u64,
+) {
     if !on() {
         return;
     }
     let ts = ns_of(start);
     let dur = ns_of(end).saturating_sub(ts);
-    buffer::push(Record { kind: Kind::Slice, name, cat, track: track::current(), ts_ns: ts, dur_ns: dur, arg, arg_name });
+    buffer::push(Record {
+        kind: Kind::Slice,
+        name,
+        cat,
+        track: track::current(),
+        ts_ns: ts,
+        dur_ns: dur,
+        arg,
+        arg_name,
+    });
 }
 
 /// Records an instant event now on the calling thread's track.
@@ -110,7 +126,16 @@ pub(crate) fn instant(cat: &'static str, name: &'static str, arg_name: &'static 
         return;
     }
     let ts = ns_of(Instant::now());
-    buffer::push(Record { kind: Kind::Instant, name, cat, track: track::current(), ts_ns: ts, dur_ns: 0, arg, arg_name });
+    buffer::push(Record {
+        kind: Kind::Instant,
+        name,
+        cat,
+        track: track::current(),
+        ts_ns: ts,
+        dur_ns: 0,
+        arg,
+        arg_name,
+    });
 }
 
 /// Records a counter sample now (a process-wide counter track per name).
@@ -120,7 +145,16 @@ pub(crate) fn counter(name: &'static str, value: u64) {
         return;
     }
     let ts = ns_of(Instant::now());
-    buffer::push(Record { kind: Kind::Counter, name, cat: "heap", track: 0, ts_ns: ts, dur_ns: 0, arg: value, arg_name: "" });
+    buffer::push(Record {
+        kind: Kind::Counter,
+        name,
+        cat: "heap",
+        track: 0,
+        ts_ns: ts,
+        dur_ns: 0,
+        arg: value,
+        arg_name: "",
+    });
 }
 
 /// A slice that records itself when dropped (for phases with early exits).

@@ -24,21 +24,22 @@ thread_local! {
 /// The calling thread's track (assigned at its first event).
 #[inline]
 pub(super) fn current() -> u64 {
-    TRACK.try_with(|t| {
-        let id = t.get();
-        if id != 0 {
-            return id;
-        }
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = match std::thread::current().name() {
-            Some(n) => n.to_string(),
-            None => format!("thread {id}"),
-        };
-        NAMES.lock().push((id, name));
-        t.set(id);
-        id
-    })
-    .unwrap_or(u64::MAX)
+    TRACK
+        .try_with(|t| {
+            let id = t.get();
+            if id != 0 {
+                return id;
+            }
+            let id = NEXT.fetch_add(1, Ordering::Relaxed);
+            let name = match std::thread::current().name() {
+                Some(n) => n.to_string(),
+                None => format!("thread {id}"),
+            };
+            NAMES.lock().push((id, name));
+            t.set(id);
+            id
+        })
+        .unwrap_or(u64::MAX)
 }
 
 /// The tracks seen so far, with their names.

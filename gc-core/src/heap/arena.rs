@@ -116,9 +116,8 @@ pub fn reserve_arenas(n: usize) -> Result<usize, String> {
     }
     for i in 0..n {
         let a = base + i * ARENA_BYTES;
-        let meta = Box::new(ArenaMeta {
-            spans: (0..PAGES_PER_ARENA).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
-        });
+        let meta =
+            Box::new(ArenaMeta { spans: (0..PAGES_PER_ARENA).map(|_| AtomicPtr::new(ptr::null_mut())).collect() });
         let e = entry(a).ok_or_else(|| format!("arena at {a:#x} is beyond the 48-bit address space"))?;
         e.store(Box::into_raw(meta), Ordering::Release);
     }

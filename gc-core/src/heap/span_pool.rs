@@ -45,7 +45,10 @@ pub struct SpanPool {
 
 impl Default for SpanPool {
     fn default() -> Self {
-        SpanPool { free: Mutex::new((0..NUM_SPAN_CLASSES).map(|_| Vec::new()).collect()), retired: Mutex::new(Vec::new()) }
+        SpanPool {
+            free: Mutex::new((0..NUM_SPAN_CLASSES).map(|_| Vec::new()).collect()),
+            retired: Mutex::new(Vec::new()),
+        }
     }
 }
 

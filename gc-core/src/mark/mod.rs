@@ -20,6 +20,7 @@ pub mod assist;
 pub mod barrier;
 pub mod checkmark;
 pub mod drain;
+pub mod gworker;
 pub mod span_scan;
 pub mod termination;
 pub mod work;

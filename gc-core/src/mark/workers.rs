@@ -155,7 +155,8 @@ impl MarkWork for Shared<'_, '_> {
 }
 
 fn drain_shared(p: &Pool, m: &mut Marker<'_>, background: bool) {
-    let _t = crate::exectrace::SliceGuard::new("mark", if background { "mark worker" } else { "mark worker (in a stop)" });
+    let _t =
+        crate::exectrace::SliceGuard::new("mark", if background { "mark worker" } else { "mark worker (in a stop)" });
     let flushed = m.scan_work;
     let mut w = Shared { m, ring: PrefetchRing::new(), nproc: p.term.nproc(), background, flushed };
     drain_until_done(&p.term, &mut w);

@@ -144,4 +144,3 @@ pub fn stop_the_world() -> StoppedWorld {
     wait_for_states(&reg, |s| s != OUTSIDE);
     StoppedWorld { reg, started, time_to_safepoint: started.elapsed(), restarted: false }
 }
-

@@ -62,8 +62,8 @@ mod stall;
 pub(crate) use handshake::{stop_the_world, StoppedWorld};
 #[cfg(feature = "bench-internals")]
 pub(crate) use registry::fallback_segments;
-pub(crate) use registry::{current_ptr, lock_registry};
 use registry::{current_or_register, with_fallback, EXITED};
+pub(crate) use registry::{current_ptr, lock_registry};
 
 use crate::fence;
 use crate::heap::cache::MCache;

@@ -191,4 +191,3 @@ pub fn lock_registry() -> Registry {
     fallback();
     Registry { reg: REGISTRY.lock() }
 }
-

@@ -34,4 +34,3 @@ pub(super) fn warn_stalled(pinned: bool) {
         STALL_WARNING.as_secs()
     );
 }
-

@@ -71,10 +71,10 @@ use loom_sync::Arc;
 use raw::Shared;
 pub(crate) use raw::{RecvPoll, SendPoll};
 
-pub(crate) use raw::ChanLock;
 #[cfg(loom)]
 #[doc(hidden)]
 pub use raw::set_fault_unlock_before_enqueue as __loom_set_fault_unlock_before_enqueue;
+pub(crate) use raw::ChanLock;
 pub(crate) use waiter::{WaitCore, Waiter};
 
 pub(crate) use self::loom_sync as facade;

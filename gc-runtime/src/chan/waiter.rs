@@ -53,10 +53,7 @@ pub(crate) struct WaitCore {
 impl WaitCore {
     /// A core for a new park.
     pub(crate) fn new() -> WaitCore {
-        WaitCore {
-            selected: AtomicUsize::new(NONE),
-            wake: Mutex::new(WakeState { unparker: None, woken: false }),
-        }
+        WaitCore { selected: AtomicUsize::new(NONE), wake: Mutex::new(WakeState { unparker: None, woken: false }) }
     }
 
     /// A core shared by several waiters (a `select!`'s cases).
