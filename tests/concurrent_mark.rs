@@ -20,6 +20,7 @@
 //! Env: `TRICOLOR_CONC_OPS` (operations per thread, default 60 000),
 //! `TRICOLOR_CONC_SEED`.
 
+mod child;
 mod common;
 use common::Rng;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -286,13 +287,16 @@ fn worker(t: &Table, seed: u64, ops: usize, tx: mpsc::Sender<Gc<Node>>, rx: mpsc
 
 #[test]
 fn mutators_rewire_a_shared_graph_while_cycles_mark() {
-    std::env::set_var("GODEBUG", "gccheckmark=1");
+    if std::env::var_os("GODEBUG").is_none() {
+        std::env::set_var("GODEBUG", "gccheckmark=1");
+    }
     tricolor_gc::set_gc_percent(10);
     let ops: usize = std::env::var("TRICOLOR_CONC_OPS").ok().and_then(|s| s.parse().ok()).unwrap_or(60_000);
     let seed: u64 = std::env::var("TRICOLOR_CONC_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
     });
-    eprintln!("concurrent_mark: seed {seed} (TRICOLOR_CONC_SEED), {ops} ops x {THREADS} threads");
+    let how = common::test_procs().map_or("threads".to_string(), |n| format!("Gs on {n} Ps"));
+    eprintln!("concurrent_mark: seed {seed} (TRICOLOR_CONC_SEED), {ops} ops x {THREADS} {how}");
     let gc0 = tricolor_gc::mem_stats().num_gc;
     GC0.store(gc0, Ordering::Relaxed);
     {
@@ -302,19 +306,17 @@ fn mutators_rewire_a_shared_graph_while_cycles_mark() {
         });
         let (txs, rxs): (Vec<_>, Vec<_>) = (0..THREADS).map(|_| mpsc::channel()).unzip();
         let mut rxs: Vec<Option<mpsc::Receiver<Gc<Node>>>> = rxs.into_iter().map(Some).collect();
-        let handles: Vec<_> = (0..THREADS)
+        let jobs: Vec<Box<dyn FnOnce() + Send>> = (0..THREADS)
             .map(|i| {
                 let t = table.clone();
                 let tx = txs[(i + 1) % THREADS].clone();
                 let rx = rxs[i].take().unwrap();
                 let s = seed.wrapping_add(i as u64 * 0x9E37);
-                std::thread::spawn(move || worker(&t, s, ops, tx, rx))
+                Box::new(move || worker(&t, s, ops, tx, rx)) as Box<dyn FnOnce() + Send>
             })
             .collect();
         drop(txs);
-        for h in handles {
-            h.join().expect("a mutator thread failed");
-        }
+        common::run_mutators(jobs);
         // Every slot still verifies after the storm.
         for i in 0..SLOTS {
             let _ = table.get(i);
@@ -325,4 +327,20 @@ fn mutators_rewire_a_shared_graph_while_cycles_mark() {
     assert_eq!(LIVE_NODES.load(Ordering::Acquire), 0, "nodes survived with nothing holding them");
     assert!(cycles >= MIN_CYCLES, "only {cycles} cycles ran beside the mutators; the test did not test anything");
     eprintln!("concurrent_mark: {cycles} cycles beside the mutators, {} nodes", NEXT_ID.load(Ordering::Relaxed) - 1);
+}
+
+/// The same storm with the mutators as Gs on a gc-runtime of 1, 2 and 4 Ps
+/// (the collector's mark workers are then Gs too), under the checkmark and
+/// clobberfree detectors, each in a child process.
+#[test]
+fn mutators_as_gs_rewire_a_shared_graph_on_1_2_4_ps() {
+    let ops = std::env::var("TRICOLOR_CONC_OPS").unwrap_or_else(|_| "20000".into());
+    for procs in ["1", "2", "4"] {
+        let err = child::run(
+            "mutators_rewire_a_shared_graph_while_cycles_mark",
+            &[("TRICOLOR_TEST_PROCS", procs), ("GODEBUG", "gccheckmark=1,clobberfree=1"), ("TRICOLOR_CONC_OPS", &ops)],
+            std::time::Duration::from_secs(240),
+        );
+        assert!(err.contains(&format!("Gs on {procs} Ps")), "the child did not run its mutators as Gs:\n{err}");
+    }
 }

@@ -8,6 +8,7 @@
 //! failure: the seed is printed on every run), `TRICOLOR_DIFF_THREADS`
 //! (default 1 here; the pointer-model issue runs it with 4).
 
+mod child;
 mod common;
 use common::Rng;
 use parking_lot::Mutex;
@@ -192,10 +193,12 @@ fn differential(default_threads: u64, default_ops: u64) {
     let seed = env_u64("TRICOLOR_DIFF_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
     });
-    eprintln!("differential: seed {seed} (replay with TRICOLOR_DIFF_SEED={seed}), {ops} ops x {threads} threads");
-    let handles: Vec<_> =
-        (0..threads as u64).map(|t| std::thread::spawn(move || run(seed.wrapping_add(t * 7919), ops, 2000))).collect();
-    let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    let how = common::test_procs().map_or("threads".to_string(), |n| format!("Gs on {n} Ps"));
+    eprintln!("differential: seed {seed} (replay with TRICOLOR_DIFF_SEED={seed}), {ops} ops x {threads} {how}");
+    let jobs: Vec<Box<dyn FnOnce() -> usize + Send>> = (0..threads as u64)
+        .map(|t| Box::new(move || run(seed.wrapping_add(t * 7919), ops, 2000)) as Box<dyn FnOnce() -> usize + Send>)
+        .collect();
+    let total: usize = common::run_mutators(jobs).into_iter().sum();
     assert!(total > 0);
 }
 
@@ -210,4 +213,19 @@ fn differential_against_reference_graph() {
 #[test]
 fn differential_four_threads() {
     differential(4, 50_000);
+}
+
+/// The four-mutator differential with its mutators as Gs on 1, 2 and 4 Ps,
+/// under checkmark and clobberfree, each in a child process.
+#[test]
+fn differential_as_gs_on_1_2_4_ps() {
+    let ops = std::env::var("TRICOLOR_DIFF_OPS").unwrap_or_else(|_| "15000".into());
+    for procs in ["1", "2", "4"] {
+        let err = child::run(
+            "differential_four_threads",
+            &[("TRICOLOR_TEST_PROCS", procs), ("GODEBUG", "gccheckmark=1,clobberfree=1"), ("TRICOLOR_DIFF_OPS", &ops)],
+            std::time::Duration::from_secs(240),
+        );
+        assert!(err.contains(&format!("Gs on {procs} Ps")), "the child did not run its mutators as Gs:\n{err}");
+    }
 }

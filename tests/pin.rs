@@ -151,7 +151,8 @@ fn pinned_refs_survive_concurrent_cycles() {
     let seed: u64 = std::env::var("TRICOLOR_PIN_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
     });
-    eprintln!("pin: seed {seed} (TRICOLOR_PIN_SEED), {ops} pins x 3 threads");
+    let how = common::test_procs().map_or("threads".to_string(), |n| format!("Gs on {n} Ps"));
+    eprintln!("pin: seed {seed} (TRICOLOR_PIN_SEED), {ops} pins x 3 {how}");
     let gc0 = tricolor_gc::mem_stats().num_gc;
     let table = Gc::new(Table { slots: std::array::from_fn(|_| Member::null()) });
     let stop = Arc::new(AtomicBool::new(false));
@@ -167,13 +168,16 @@ fn pinned_refs_survive_concurrent_cycles() {
             }
         })
     };
-    let enough = || forced.load(Ordering::SeqCst) >= MIN_CYCLES;
-    std::thread::scope(|s| {
-        for i in 0..3u64 {
-            let (t, enough) = (&table, &enough);
-            s.spawn(move || worker(t, seed.wrapping_add(i * 0x9E37), ops, enough));
-        }
-    });
+    let jobs: Vec<Box<dyn FnOnce() + Send>> = (0..3u64)
+        .map(|i| {
+            let (t, forced) = (table.clone(), forced.clone());
+            Box::new(move || {
+                let enough = || forced.load(Ordering::SeqCst) >= MIN_CYCLES;
+                worker(&t, seed.wrapping_add(i * 0x9E37), ops, &enough)
+            }) as Box<dyn FnOnce() + Send>
+        })
+        .collect();
+    common::run_mutators(jobs);
     // Cycles that completed while the workers ran (the tests of this file
     // are serialised and leave no thread behind, so all are this test's).
     let cycles = tricolor_gc::mem_stats().num_gc - gc0;
@@ -369,4 +373,20 @@ fn a_long_pin_does_not_pause_other_threads() {
     // The stop began after `called` and ended its wait at the release.
     assert!(pin_wait <= waited + Duration::from_millis(100), "pin wait {pin_wait:?} > {waited:?} since collect()");
     assert!(pin_wait >= Duration::from_millis(100), "the stop did not wait for the pin: {pin_wait:?}");
+}
+
+/// The pin stress with its pinning mutators as Gs on 1, 2 and 4 Ps (the
+/// forcing collector stays a plain thread), under checkmark and
+/// clobberfree, each in a child process.
+#[test]
+fn pinned_refs_survive_concurrent_cycles_as_gs_on_1_2_4_ps() {
+    let ops = std::env::var("TRICOLOR_PIN_OPS").unwrap_or_else(|_| "10000".into());
+    for procs in ["1", "2", "4"] {
+        let err = child::run(
+            "pinned_refs_survive_concurrent_cycles",
+            &[("TRICOLOR_TEST_PROCS", procs), ("GODEBUG", "gccheckmark=1,clobberfree=1"), ("TRICOLOR_PIN_OPS", &ops)],
+            std::time::Duration::from_secs(240),
+        );
+        assert!(err.contains(&format!("Gs on {procs} Ps")), "the child did not run its mutators as Gs:\n{err}");
+    }
 }

@@ -95,8 +95,16 @@ pub enum Trigger {
 #[inline]
 pub fn maybe_collect() {
     if crate::sched::preempt_pending() {
+        // Allocation is a safepoint under a scheduler (sched.rs).
         crate::sched::preempt_slow();
     }
+    maybe_trigger();
+}
+
+/// [`maybe_collect`] without its preemption point, for callers that must
+/// stay on their thread (`Guard::repin`).
+#[inline]
+pub fn maybe_trigger() {
     if !RUNNING.load(Ordering::Relaxed) && pacer::should_trigger(heap().heap_live.load(Ordering::Relaxed)) {
         run(Trigger::Heap);
     }
@@ -126,7 +134,15 @@ pub fn run(trigger: Trigger) {
             }
             Trigger::Forced => {
                 while c.running {
-                    CTL_CV.wait(&mut c);
+                    // Wait without holding a P (the workers may need it).
+                    drop(c);
+                    crate::sched::block_on_collector(|| {
+                        let mut c = CTL.lock();
+                        while c.running {
+                            CTL_CV.wait(&mut c);
+                        }
+                    });
+                    c = CTL.lock();
                 }
             }
         }
@@ -137,10 +153,12 @@ pub fn run(trigger: Trigger) {
     };
     start(trigger, n);
     if trigger == Trigger::Forced {
-        let mut c = CTL.lock();
-        while c.finished < n {
-            CTL_CV.wait(&mut c);
-        }
+        crate::sched::block_on_collector(|| {
+            let mut c = CTL.lock();
+            while c.finished < n {
+                CTL_CV.wait(&mut c);
+            }
+        });
     }
 }
 

@@ -113,15 +113,18 @@ impl Guard {
     /// are still live.
     pub fn repin(&mut self) {
         // Nested, this only moves the depth down and up again.
-        mutator::pin_exit(self.m);
+        mutator::pin_exit(self.m, true);
         let again = mutator::pin_enter();
-        debug_assert!(core::ptr::eq(again, self.m));
+        // Same thread, so same mutator: `pin_exit(.., true)` never lets the
+        // G switch (a switch here could resume it on another M, whose
+        // mutator is not the one this Guard holds).
+        assert!(core::ptr::eq(again, self.m), "tricolor-gc: a pin resumed on another thread's mutator");
     }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        mutator::pin_exit(self.m);
+        mutator::pin_exit(self.m, false);
     }
 }
 

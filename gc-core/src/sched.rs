@@ -24,7 +24,9 @@
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use parking_lot::Mutex;
 
-pub use crate::mark::gworker::{find_worker, idle_worker_wanted, mark_start, run_worker, PMark, WorkerMode};
+pub use crate::mark::gworker::{
+    find_worker, idle_worker_wanted, mark_start, mark_work_available, run_worker, PMark, WorkerMode,
+};
 
 /// What gc-core calls in the scheduler.
 pub struct Hooks {
@@ -82,6 +84,27 @@ pub fn uninstall(h: &'static Hooks) {
 pub(crate) fn hooks() -> Option<&'static Hooks> {
     // SAFETY: only `&'static Hooks` are ever stored.
     unsafe { HOOKS.load(Ordering::Acquire).as_ref() }
+}
+
+static BLOCK_HOOK: std::sync::OnceLock<fn(&mut dyn FnMut())> = std::sync::OnceLock::new();
+
+/// Sets the function through which gc-core runs a wait that only the
+/// collector can end (`collect()` waiting for mark termination or for the
+/// finalizer): the scheduler must give up the caller's P for the wait (Go's
+/// `entersyscallblock`), or the mark workers that would end it could be
+/// left without a P. Process-wide and set once; outside a G the function
+/// just calls its argument.
+pub fn set_block_hook(f: fn(&mut dyn FnMut())) {
+    let _ = BLOCK_HOOK.set(f);
+}
+
+/// Runs `wait` (which blocks the thread until the collector makes progress)
+/// with the caller's P handed off, if a scheduler says how.
+pub(crate) fn block_on_collector(mut wait: impl FnMut()) {
+    match BLOCK_HOOK.get() {
+        Some(f) => f(&mut wait),
+        None => wait(),
+    }
 }
 
 /// Asks every G that allocates to call the scheduler's `preempt` hook

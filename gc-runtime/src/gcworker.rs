@@ -47,6 +47,7 @@ unsafe impl Send for Worker {}
 /// allocation preemption hook (process-wide, once).
 pub(crate) fn install(s: &Arc<Sched>) {
     gc_core::sched::set_preempt_hook(preempt);
+    gc_core::sched::set_block_hook(block);
     let mut h = HOST.lock();
     if h.is_none() && gc_core::sched::install(&HOOKS) {
         s.gc_host.store(true, Ordering::SeqCst);
@@ -159,5 +160,21 @@ fn preempt() {
         // SAFETY: g is the G running on this thread, outside every gc-core
         // section and pin (the hook's contract).
         unsafe { proc::yield_now(g, true) };
+    }
+}
+
+/// gc-core's block hook: a G that waits on the collector (`collect()`)
+/// gives up its P for the wait, so mark workers can use it (Go parks the G
+/// in `gcWaitOnMark`; here the wait is a thread wait, so the G is in a
+/// syscall whose P is handed off at once).
+fn block(wait: &mut dyn FnMut()) {
+    let Some((m, g)) = proc::current_running_g() else { return wait() };
+    proc::entersyscallblock(m, g);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(wait));
+    // Same thread: a G in a syscall never switches.
+    let m = proc::current_m().expect("still on the M");
+    proc::exitsyscall(m, g);
+    if let Err(p) = r {
+        std::panic::resume_unwind(p);
     }
 }

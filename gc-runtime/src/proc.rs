@@ -576,7 +576,11 @@ impl Sched {
             self.startm(Some(p), false);
             return;
         }
-        // GC mark work (issue 12) would also start an M here.
+        // GC mark work waiting: an M runs the P for its workers.
+        if self.gc_host.load(Ordering::Relaxed) && gc_core::sched::mark_work_available() {
+            self.startm(Some(p), false);
+            return;
+        }
         if self.nmspinning.load(Ordering::SeqCst) + self.npidle.load(Ordering::SeqCst) == 0
             && self.nmspinning.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_ok()
         {
@@ -1203,6 +1207,16 @@ pub(crate) fn entersyscall(m: &M, g: GRef) {
     // SAFETY: g is the running G.
     unsafe { g.as_ref() }.status.store(G_SYSCALL, Ordering::Release);
     m.sched.procs[p].status.store(P_SYSCALL, Ordering::SeqCst);
+}
+
+/// Go's `entersyscallblock`: as [`entersyscall`], but the P is handed off
+/// at once, for a call known to block (a wait on the collector).
+pub(crate) fn entersyscallblock(m: &M, g: GRef) {
+    entersyscall(m, g);
+    let p = m.oldp.get().expect("just entered");
+    if m.sched.procs[p].status.compare_exchange(P_SYSCALL, P_IDLE, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+        m.sched.handoffp(p);
+    }
 }
 
 /// Go's `exitsyscall`: fast path re-takes the old P, else an idle P, else

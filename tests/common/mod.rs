@@ -18,3 +18,35 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+/// GOMAXPROCS for the stress tests' mutators when they run as Gs:
+/// `TRICOLOR_TEST_PROCS=n` (the `*_as_gs` tests set it in a child process);
+/// unset, the mutators are OS threads.
+pub fn test_procs() -> Option<usize> {
+    std::env::var("TRICOLOR_TEST_PROCS").ok().and_then(|s| s.parse().ok())
+}
+
+/// Runs every job at once and returns their results in order: as Gs on a
+/// gc-runtime of [`test_procs`] Ps (the main G spawns and joins them), or as
+/// OS threads.
+pub fn run_mutators<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
+    match test_procs() {
+        Some(n) => {
+            // SAFETY (the migration contract): the test bodies hold no
+            // thread-local borrow or thread-bound guard across an
+            // allocation or a runtime call; their std locks are released
+            // before any allocation.
+            let rt = unsafe { tricolor_gc::runtime::Runtime::builder().procs(n).allow_migration() }
+                .build()
+                .expect("cannot start the runtime");
+            rt.block_on(move || {
+                let hs: Vec<_> = jobs.into_iter().map(tricolor_gc::runtime::go).collect();
+                hs.into_iter().map(|h| h.join().expect("a mutator G failed")).collect()
+            })
+        }
+        None => {
+            let hs: Vec<_> = jobs.into_iter().map(std::thread::spawn).collect();
+            hs.into_iter().map(|h| h.join().expect("a mutator thread failed")).collect()
+        }
+    }
+}

@@ -172,6 +172,12 @@ pub fn find_worker(p: &PMark, now: Instant) -> Option<WorkerMode> {
     Some(WorkerMode::Fractional)
 }
 
+/// True if a round is open and grey work waits in the global lists (Go:
+/// `gcMarkWorkAvailable`); reserves nothing.
+pub fn mark_work_available() -> bool {
+    OPEN.load(Ordering::Acquire) && !WORK.full_is_empty()
+}
+
 /// True if a P with nothing else to run should run an idle worker (Go:
 /// `gcMarkWorkAvailable` and `addIdleMarkWorker` in `findRunnable`). A
 /// true return reserves the idle slot: the caller must call [`run_worker`]

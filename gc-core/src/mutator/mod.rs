@@ -318,7 +318,12 @@ pub(crate) fn pin_enter() -> &'static Mutator {
 /// Closes one level of `m`'s pin. At the outermost level, leaves the
 /// section and does what the pin deferred: a heap-triggered cycle and the
 /// retired-slot check. While unwinding only the section is left.
-pub(crate) fn pin_exit(m: &'static Mutator) {
+///
+/// `repin`: the caller re-enters the pin at once with the same `Guard`,
+/// which holds this thread's mutator; so the G must not switch here (under
+/// a scheduler it could resume on another M), and the preemption point of
+/// the allocation path is skipped.
+pub(crate) fn pin_exit(m: &'static Mutator, repin: bool) {
     let d = m.pin_depth.get() - 1;
     m.pin_depth.set(d);
     if d != 0 {
@@ -328,7 +333,11 @@ pub(crate) fn pin_exit(m: &'static Mutator) {
     if std::thread::panicking() {
         return;
     }
-    crate::cycle::maybe_collect();
+    if repin {
+        crate::cycle::maybe_trigger();
+    } else {
+        crate::cycle::maybe_collect();
+    }
     retire_check();
 }
 
