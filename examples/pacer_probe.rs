@@ -22,10 +22,13 @@
 //!   the Go twin computes exactly the same from `runtime.ReadMemStats`
 //!   (`HeapAlloc`, `NextGC`), also a stop of the world, also between batches;
 //! * with `GODEBUG=gctrace=1`, `overshoot_cycle` is Go's per-cycle
-//!   definition read from the probe's own gctrace lines (fd 2 goes through a
-//!   pipe whose reader passes every line on to the real stderr): the largest
-//!   heap-at-mark-termination ÷ goal (`H1 / GL`, whole MB) of a cycle that
-//!   completed in the window; `NA` without gctrace;
+//!   definition, the largest heap at mark termination ÷ that cycle's goal
+//!   over the cycles completed in the window: the heap is the `H1` of the
+//!   cycle's gctrace line (whole MB; the probe reads its own lines: fd 2
+//!   goes through a pipe whose reader passes every line on to the real
+//!   stderr), the goal the `next_gc` of the last sample taken while that
+//!   cycle ran (`num_gc` one below its number), so the figure does not
+//!   depend on which goal a trace line prints; `NA` without gctrace;
 //! * `gc_cpu_fraction` (Go's `GCCPUFraction`, cumulative, idle marking
 //!   excluded) at the end, and `mark_worker_fraction`, the median over the
 //!   window's cycles of the last completed cycle's dedicated + fractional
@@ -183,6 +186,9 @@ struct Report {
     gc1: u64,
     /// Per window cycle (by `num_gc`): the sampled mark-worker fraction.
     worker_fractions: Vec<(u64, f64)>,
+    /// `(num_gc, next_gc)` of the last sample at each `num_gc`: the goal of
+    /// cycle `num_gc + 1`.
+    goals: Vec<(u64, u64)>,
     gc_cpu_fraction: Option<f64>,
     window: Duration,
     checksum: u64,
@@ -211,6 +217,7 @@ fn run(cfg: Config) -> Report {
         gc0: 0,
         gc1: 0,
         worker_fractions: Vec::new(),
+        goals: Vec::new(),
         gc_cpu_fraction: None,
         window: Duration::ZERO,
         checksum: 0,
@@ -221,7 +228,9 @@ fn run(cfg: Config) -> Report {
         let t0 = Instant::now();
         if !measuring && t0 >= warm_end {
             measuring = true;
-            r.gc0 = tricolor_gc::mem_stats().num_gc;
+            let s = tricolor_gc::mem_stats();
+            r.gc0 = s.num_gc;
+            r.goals.push((s.num_gc, s.next_gc));
         }
         if t0 >= end {
             break;
@@ -235,6 +244,10 @@ fn run(cfg: Config) -> Report {
                 let s = tricolor_gc::mem_stats();
                 if s.heap_alloc > r.peak {
                     (r.peak, r.peak_goal) = (s.heap_alloc, s.next_gc);
+                }
+                match r.goals.last_mut() {
+                    Some(g) if g.0 == s.num_gc => g.1 = s.next_gc,
+                    _ => r.goals.push((s.num_gc, s.next_gc)),
                 }
                 if let Some((_, frac)) = gc_cpu(&s) {
                     if s.num_gc > r.gc0 && r.worker_fractions.last().is_none_or(|&(n, _)| n != s.num_gc) {
@@ -319,7 +332,13 @@ fn main() {
     let cycles = capture.map(gctrace::Capture::stop).unwrap_or_default();
     let window: Vec<_> = cycles.iter().filter(|c| c.n > r.gc0 && c.n <= r.gc1).collect();
     let overshoot_cycle = (!window.is_empty()).then(|| {
-        window.iter().filter(|c| c.goal_mb > 0).map(|c| c.heap1_mb as f64 / c.goal_mb as f64).fold(0.0, f64::max)
+        window
+            .iter()
+            .filter_map(|c| {
+                let &(_, goal) = r.goals.iter().find(|g| g.0 + 1 == c.n)?;
+                (goal > 0).then(|| (c.heap1_mb << 20) as f64 / goal as f64)
+            })
+            .fold(0.0, f64::max)
     });
 
     let stall = stalls(&mut r.durations);
@@ -361,8 +380,8 @@ fn main() {
 
 /// Reading the probe's own `GODEBUG=gctrace=1` lines: while the probe runs,
 /// fd 2 is a pipe whose reader thread passes every line on to the original
-/// stderr and keeps each gctrace line's cycle number, heap at mark
-/// termination and goal. Reads both the project's line (`H0 -> H1 -> H2 MB`)
+/// stderr and keeps each gctrace line's cycle number and heap at mark
+/// termination. Reads both the project's line (`H0 -> H1 -> H2 MB`)
 /// and Go's (`H0->H1->H2 MB`).
 mod gctrace {
     use std::fs::File;
@@ -375,15 +394,14 @@ mod gctrace {
     pub struct Cycle {
         pub n: u64,
         pub heap1_mb: u64,
-        pub goal_mb: u64,
     }
 
     /// `gc N @...: ..., H0 -> H1 -> H2 MB, GL MB goal, ...`; `None` for any
-    /// other line.
+    /// other line (one without both the heap and the goal figures).
     pub fn parse(line: &str) -> Option<Cycle> {
         let rest = line.strip_prefix("gc ")?;
         let n = rest.split(' ').next()?.parse().ok()?;
-        let (mut heap1_mb, mut goal_mb) = (None, None);
+        let (mut heap1_mb, mut goal_mb) = (None, None::<u64>);
         for part in rest.split(", ") {
             if let Some(g) = part.strip_suffix(" MB goal") {
                 goal_mb = g.trim().parse().ok();
@@ -395,7 +413,8 @@ mod gctrace {
                 }
             }
         }
-        Some(Cycle { n, heap1_mb: heap1_mb?, goal_mb: goal_mb? })
+        goal_mb?;
+        Some(Cycle { n, heap1_mb: heap1_mb? })
     }
 
     /// True if GODEBUG turns gctrace on (the last `gctrace=` item wins).
@@ -479,11 +498,12 @@ mod gctrace {
         fn parses_both_lines() {
             let go = "gc 18 @3.263s 23%: 0.030+252+0.004 ms clock, 0.061+10/131/174+0.008 ms cpu, \
                       152->179->90 MB, 179 MB goal, 0 MB stacks, 0 MB globals, 2 P";
-            assert_eq!(parse(go), Some(Cycle { n: 18, heap1_mb: 179, goal_mb: 179 }));
+            assert_eq!(parse(go), Some(Cycle { n: 18, heap1_mb: 179 }));
             let ours = "gc 7 @1.250s: 0.1+20+0.2 ms clock, 120 -> 131 -> 64 MB, 128 MB goal, \
                         1000 objects marked, 0 restarts, 2 P";
-            assert_eq!(parse(ours), Some(Cycle { n: 7, heap1_mb: 131, goal_mb: 128 }));
+            assert_eq!(parse(ours), Some(Cycle { n: 7, heap1_mb: 131 }));
             assert_eq!(parse("gc 3 @0.1s: no heap figures"), None);
+            assert_eq!(parse("gc 3 @0.1s: 1+2+3 ms clock, 4 -> 5 -> 6 MB, 7 objects marked"), None);
             assert_eq!(parse("pacer live slots 1"), None);
         }
     }

@@ -20,13 +20,12 @@ type gcCycle struct {
 	markMs  float64 // concurrent mark, wall clock (the B of A+B+C ms clock)
 	bgCPUMs float64 // dedicated + fractional mark CPU (the F of D+E/F/G+H ms cpu)
 	heap1MB int     // heap at mark termination (H1 of H0->H1->H2 MB)
-	goalMB  int     // the cycle's goal
 	procs   int     // GOMAXPROCS
 }
 
 // gc N @T s U%: A+B+C ms clock, D+E/F/G+H ms cpu, H0->H1->H2 MB, GL MB goal, ..., P P
 var gctraceRE = regexp.MustCompile(`^gc (\d+) @[0-9.]+s [0-9]+%: [0-9.]+\+([0-9.]+)\+[0-9.]+ ms clock, ` +
-	`[0-9.]+\+[0-9.]+/([0-9.]+)/[0-9.]+\+[0-9.]+ ms cpu, \d+->(\d+)->\d+ MB, (\d+) MB goal, .* (\d+) P`)
+	`[0-9.]+\+[0-9.]+/([0-9.]+)/[0-9.]+\+[0-9.]+ ms cpu, \d+->(\d+)->\d+ MB, \d+ MB goal, .* (\d+) P`)
 
 func parseGctrace(line string) (gcCycle, bool) {
 	m := gctraceRE.FindStringSubmatch(line)
@@ -37,9 +36,8 @@ func parseGctrace(line string) (gcCycle, bool) {
 	b, _ := strconv.ParseFloat(m[2], 64)
 	f, _ := strconv.ParseFloat(m[3], 64)
 	h1, _ := strconv.Atoi(m[4])
-	g, _ := strconv.Atoi(m[5])
-	p, _ := strconv.Atoi(m[6])
-	return gcCycle{n: n, markMs: b, bgCPUMs: f, heap1MB: h1, goalMB: g, procs: p}, true
+	p, _ := strconv.Atoi(m[5])
+	return gcCycle{n: n, markMs: b, bgCPUMs: f, heap1MB: h1, procs: p}, true
 }
 
 // gctraceOn reports whether GODEBUG turns gctrace on (the last gctrace=

@@ -25,9 +25,12 @@
 //     goes through a pipe; every line is passed on to the real stderr):
 //     mark_worker_fraction = the median over the window's cycles of
 //     background (dedicated + fractional) mark CPU / (concurrent-mark wall x
-//     GOMAXPROCS), and overshoot_cycle = the largest heap-at-mark-termination
-//     / goal of a window cycle (gctrace's H1 / goal, in whole MB). Without
-//     gctrace both are NA.
+//     GOMAXPROCS), and overshoot_cycle = the largest heap at mark
+//     termination / that cycle's goal over the window's cycles: the heap is
+//     the H1 of the cycle's gctrace line (whole MB), the goal the NextGC of
+//     the last sample taken while the cycle ran (NumGC one below its
+//     number), exactly as the Rust probe computes it. Without gctrace both
+//     are NA.
 //
 // --rate-mb R > 0 paces the allocation at R MiB/s (sleeping between batches;
 // sleeps are not part of a batch's time); 0 runs flat out.
@@ -191,6 +194,7 @@ func main() {
 	var durations []int64
 	var peak, peakGoal uint64
 	var gc0, gc1 uint32
+	goals := map[uint32]uint64{} // NumGC at a sample -> NextGC of the last such sample
 	phaseStart := time.Now()
 	var batches int64
 	warmEnd := phaseStart.Add(time.Duration(*warm * float64(time.Second)))
@@ -203,6 +207,7 @@ func main() {
 			measuring = true
 			runtime.ReadMemStats(&ms)
 			gc0 = ms.NumGC
+			goals[ms.NumGC] = ms.NextGC
 			lastSample = time.Time{}
 		}
 		if !t0.Before(end) {
@@ -218,6 +223,7 @@ func main() {
 				if ms.HeapAlloc > peak {
 					peak, peakGoal = ms.HeapAlloc, ms.NextGC
 				}
+				goals[ms.NumGC] = ms.NextGC
 				lastSample = time.Now()
 			}
 		}
@@ -244,8 +250,8 @@ func main() {
 			if cy.markMs > 0 && cy.procs > 0 {
 				fr = append(fr, cy.bgCPUMs/(cy.markMs*float64(cy.procs)))
 			}
-			if cy.goalMB > 0 {
-				overCycle = math.Max(nanToZero(overCycle), float64(cy.heap1MB)/float64(cy.goalMB))
+			if goal := goals[uint32(cy.n-1)]; goal > 0 {
+				overCycle = math.Max(nanToZero(overCycle), float64(uint64(cy.heap1MB)<<20)/float64(goal))
 			}
 		}
 		markFrac = median(fr)
