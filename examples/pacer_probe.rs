@@ -26,9 +26,10 @@
 //!   over the cycles completed in the window: the heap is the `H1` of the
 //!   cycle's gctrace line (whole MB; the probe reads its own lines: fd 2
 //!   goes through a pipe whose reader passes every line on to the real
-//!   stderr), the goal the `next_gc` of the last sample taken while that
-//!   cycle ran (`num_gc` one below its number), so the figure does not
-//!   depend on which goal a trace line prints; `NA` without gctrace;
+//!   stderr), the goal the `next_gc` of the first sample taken while that
+//!   cycle ran (`num_gc` one below its number; the collector sets the next
+//!   goal just before it counts the cycle), so the figure does not depend on
+//!   which goal a trace line prints; `NA` without gctrace;
 //! * `gc_cpu_fraction` (Go's `GCCPUFraction`, cumulative, idle marking
 //!   excluded) at the end, and `mark_worker_fraction`, the median over the
 //!   window's cycles of the last completed cycle's dedicated + fractional
@@ -186,8 +187,8 @@ struct Report {
     gc1: u64,
     /// Per window cycle (by `num_gc`): the sampled mark-worker fraction.
     worker_fractions: Vec<(u64, f64)>,
-    /// `(num_gc, next_gc)` of the last sample at each `num_gc`: the goal of
-    /// cycle `num_gc + 1`.
+    /// `(num_gc, next_gc)` of the first sample at each `num_gc`: the goal
+    /// of cycle `num_gc + 1`.
     goals: Vec<(u64, u64)>,
     gc_cpu_fraction: Option<f64>,
     window: Duration,
@@ -245,9 +246,8 @@ fn run(cfg: Config) -> Report {
                 if s.heap_alloc > r.peak {
                     (r.peak, r.peak_goal) = (s.heap_alloc, s.next_gc);
                 }
-                match r.goals.last_mut() {
-                    Some(g) if g.0 == s.num_gc => g.1 = s.next_gc,
-                    _ => r.goals.push((s.num_gc, s.next_gc)),
+                if r.goals.last().is_none_or(|g| g.0 != s.num_gc) {
+                    r.goals.push((s.num_gc, s.next_gc));
                 }
                 if let Some((_, frac)) = gc_cpu(&s) {
                     if s.num_gc > r.gc0 && r.worker_fractions.last().is_none_or(|&(n, _)| n != s.num_gc) {

@@ -28,7 +28,7 @@
 //     GOMAXPROCS), and overshoot_cycle = the largest heap at mark
 //     termination / that cycle's goal over the window's cycles: the heap is
 //     the H1 of the cycle's gctrace line (whole MB), the goal the NextGC of
-//     the last sample taken while the cycle ran (NumGC one below its
+//     the first sample taken while the cycle ran (NumGC one below its
 //     number), exactly as the Rust probe computes it. Without gctrace both
 //     are NA.
 //
@@ -194,7 +194,7 @@ func main() {
 	var durations []int64
 	var peak, peakGoal uint64
 	var gc0, gc1 uint32
-	goals := map[uint32]uint64{} // NumGC at a sample -> NextGC of the last such sample
+	goals := map[uint32]uint64{} // NumGC at a sample -> NextGC of the first such sample
 	phaseStart := time.Now()
 	var batches int64
 	warmEnd := phaseStart.Add(time.Duration(*warm * float64(time.Second)))
@@ -223,7 +223,9 @@ func main() {
 				if ms.HeapAlloc > peak {
 					peak, peakGoal = ms.HeapAlloc, ms.NextGC
 				}
-				goals[ms.NumGC] = ms.NextGC
+				if _, seen := goals[ms.NumGC]; !seen {
+					goals[ms.NumGC] = ms.NextGC
+				}
 				lastSample = time.Now()
 			}
 		}
