@@ -7,8 +7,8 @@
 # bookworm-backports, Go 1.26 from sid pinned to those two packages, libgc-dev),
 # builds every peer in release mode, runs every system on every workload
 # interleaved (runs outermost, then workloads, then systems), and writes
-# target/bench-report/{raw.tsv,meta.md,report.md,sched.md,*.svg}.
-# Workloads: binarytrees gcbench pauseprobe churn4 allocmicro sched.
+# target/bench-report/{raw.tsv,meta.md,report.md,sched.md,pacer.md,*.svg}.
+# Workloads: binarytrees gcbench pauseprobe churn4 allocmicro sched pacer.
 # See benches/README.md.
 set -u -o pipefail
 
@@ -20,9 +20,13 @@ GO126=/usr/lib/go-1.26/bin/go
 JAVA_HEAP=2g
 
 ALL_SYSTEMS=(tricolor tricolor-pin go go126 go-par java-g1 java-parallel java-zgc c-boehm c-malloc rust-box rust-rc rust-gc dumpster gc-arena tokio may)
-ALL_WORKLOADS=(binarytrees gcbench pauseprobe churn4 allocmicro sched)
+ALL_WORKLOADS=(binarytrees gcbench pauseprobe churn4 allocmicro sched pacer)
 # The sched workload is five runs of one program per system (issue 11).
 SCHED_PARTS=(sched-pingpong sched-spawn sched-fanout-1p sched-fanout-2p sched-parked)
+# The pacer workload (issue 12, item 8): the pacer probe at GOGC=50/100/200
+# and under GOMEMLIMIT=128MiB with a larger live set; the pacer-rt-* parts
+# run tricolor's probe with --runtime (its mutator as a gc-runtime G).
+PACER_PARTS=(pacer-gogc50 pacer-gogc100 pacer-gogc200 pacer-memlimit pacer-rt-gogc50 pacer-rt-gogc100 pacer-rt-gogc200 pacer-rt-memlimit)
 
 QUICK=0
 ONLY=""
@@ -49,14 +53,20 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+# The pacer runs last a fixed time (warm-up + --secs): unless --timeout says
+# otherwise they get PACER_TIMEOUT, so a run that spirals does not hold the
+# harness for the GC workloads' timeout.
+PACER_TIMEOUT=${TIMEOUT:-120}
 if [ "$QUICK" = 1 ]; then
     : "${RUNS:=3}" "${TIMEOUT:=300}"
     BT_ARGS=(18); GCB_ARGS=(14); PP_ARGS=(18 50000); CH_ARGS=(50000); AM_ARGS=(2000000)
     SP_PING=(100000); SP_SPAWN=(100000); SP_FAN=(64 5000000); SP_PARK=(100000)
+    PA_ARGS=(--live-mb 64 --secs 3); PA_LIMIT_ARGS=(--live-mb 200 --secs 3)
 else
     : "${RUNS:=5}" "${TIMEOUT:=1200}"
     BT_ARGS=(21); GCB_ARGS=(16); PP_ARGS=(20 500000); CH_ARGS=(200000); AM_ARGS=(10000000)
     SP_PING=(1000000); SP_SPAWN=(1000000); SP_FAN=(64 20000000); SP_PARK=(100000)
+    PA_ARGS=(--live-mb 64 --secs 10); PA_LIMIT_ARGS=(--live-mb 200 --secs 10)
 fi
 
 WORKLOADS=()
@@ -74,10 +84,14 @@ fi
 # What the run loop iterates over: sched expands into its parts.
 RUN_WORKLOADS=()
 GC_WORKLOADS=0
+PACER=0
 for w in "${WORKLOADS[@]}"; do
-    if [ "$w" = sched ]; then RUN_WORKLOADS+=("${SCHED_PARTS[@]}"); else RUN_WORKLOADS+=("$w"); GC_WORKLOADS=1; fi
+    if [ "$w" = sched ]; then RUN_WORKLOADS+=("${SCHED_PARTS[@]}")
+    elif [ "$w" = pacer ]; then RUN_WORKLOADS+=("${PACER_PARTS[@]}"); PACER=1
+    else RUN_WORKLOADS+=("$w"); GC_WORKLOADS=1; fi
 done
 want_sched() { local w; for w in "${WORKLOADS[@]}"; do [ "$w" = sched ] && return 0; done; return 1; }
+want_pacer() { [ $PACER = 1 ]; }
 
 SYSTEMS=()
 if [ -n "$ONLY" ]; then
@@ -99,7 +113,7 @@ want_any() { local s; for s in "$@"; do want "$s" && return 0; done; return 1; }
 log() { printf '[compare] %s\n' "$*" >&2; }
 
 mkdir -p "$OUT/logs"
-rm -f "$OUT"/*.svg "$OUT/report.md" "$OUT/sched.md"
+rm -f "$OUT"/*.svg "$OUT/report.md" "$OUT/sched.md" "$OUT/pacer.md"
 
 # ---------------------------------------------------------------- install
 apt_updated=0
@@ -177,7 +191,7 @@ fail_build() { # fail_build "<reason>" system...
     local s; for s in "$@"; do BUILD_ERR[$s]=$reason; done
 }
 
-if want_any tricolor tricolor-pin && [ $GC_WORKLOADS = 1 ]; then
+if want_any tricolor tricolor-pin && { [ $GC_WORKLOADS = 1 ] || want_pacer; }; then
     log "building tricolor-gc examples (cargo build --release --examples)"
     if ! (cd "$ROOT" && cargo build --release --examples) >"$OUT/logs/build-tricolor.log" 2>&1; then
         fail_build "not built: cargo build --release --examples failed ($(grep -m1 '^error' "$OUT/logs/build-tricolor.log" | tr '\t' ' ' | cut -c1-120))" tricolor tricolor-pin
@@ -306,6 +320,7 @@ version_of() {
     echo "- load average before the runs (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     echo "- workloads: ${WORKLOADS[*]}"
     echo "- sizes: binarytrees ${BT_ARGS[*]}; gcbench ${GCB_ARGS[*]}; pauseprobe ${PP_ARGS[*]}; churn4 ${CH_ARGS[*]}; allocmicro ${AM_ARGS[*]}; sched: pingpong ${SP_PING[*]}, spawn ${SP_SPAWN[*]}, fanout ${SP_FAN[*]} (GOMAXPROCS=1 and 2), parked ${SP_PARK[*]} (others at GOMAXPROCS=2)"
+    if want_pacer; then echo "- pacer: ${PA_ARGS[*]} at GOGC=50/100/200, ${PA_LIMIT_ARGS[*]} at GOGC=100 GOMEMLIMIT=128MiB; GOMAXPROCS=2 GODEBUG=gctrace=1; timeout per pacer run ${PACER_TIMEOUT}s"; fi
     if want_sched; then echo "- vm.max_map_count during the runs: $(cat /proc/sys/vm/max_map_count 2>/dev/null)${MAPCOUNT_NOTE:-}"; fi
     echo "- systems:"
     for s in "${SYSTEMS[@]}"; do echo "  - **$s**: $(version_of "$s")"; done
@@ -315,6 +330,8 @@ version_of() {
 supports() { # system workload
     case "$2" in
         sched-*) case "$1" in tricolor|go|go126|tokio|may) return 0 ;; *) return 1 ;; esac ;;
+        pacer-rt-*) [ "$1" = tricolor ]; return ;;
+        pacer-*) case "$1" in tricolor|go|go126) return 0 ;; *) return 1 ;; esac ;;
     esac
     case "$1" in go-par|c-malloc|tricolor-pin) [ "$2" = binarytrees ] ;; tokio|may) return 1 ;; *) return 0 ;; esac
 }
@@ -341,6 +358,21 @@ command_for() {
                 tricolor|tokio|may) BIN=$RS/target/release/sched-$s; CMD=(env GOMAXPROCS="$p" "$BIN" "${a[@]}") ;;
                 go) BIN=$PEERS/go/bin/sched; CMD=(env GOMAXPROCS="$p" GOGC=100 "$BIN" "${a[@]}") ;;
                 go126) BIN=$PEERS/go/bin/go126/sched; CMD=(env GOMAXPROCS="$p" GOGC=100 "$BIN" "${a[@]}") ;;
+            esac
+            return ;;
+        pacer-*)
+            # gctrace on: each probe reads its own gctrace lines (overshoot_cycle, Go's mark_worker_fraction).
+            local part=${w#pacer-}
+            local -a penv=(GOMAXPROCS=2 GODEBUG=gctrace=1) rt=()
+            case $part in rt-*) rt=(--runtime); part=${part#rt-} ;; esac
+            case $part in
+                gogc*) penv+=(GOGC="${part#gogc}"); a=("${PA_ARGS[@]}") ;;
+                memlimit) penv+=(GOGC=100 GOMEMLIMIT=128MiB); a=("${PA_LIMIT_ARGS[@]}") ;;
+            esac
+            case "$s" in
+                tricolor) BIN=$ROOT/target/release/examples/pacer_probe; CMD=(env "${penv[@]}" "$BIN" "${a[@]}" "${rt[@]}") ;;
+                go) BIN=$PEERS/go/bin/pacer; CMD=(env "${penv[@]}" "$BIN" "${a[@]}") ;;
+                go126) BIN=$PEERS/go/bin/go126/pacer; CMD=(env "${penv[@]}" "$BIN" "${a[@]}") ;;
             esac
             return ;;
     esac
@@ -393,6 +425,7 @@ check_output() { # workload stdout-file -> 0 if correct
     case $w in
         binarytrees) diff -q <(grep -v '^RESULT' "$f") <(expected_output binarytrees) >/dev/null ;;
         pauseprobe|churn4|sched-pingpong|sched-spawn|sched-parked) grep -qxF "$(expected_output "$w")" "$f" ;;
+        pacer-*) grep -q '^pacer live slots [0-9]*, batches [0-9]*' "$f" && grep '^RESULT ' "$f" | grep -qE ' cycles=[1-9]' ;;
         sched-fanout-*)
             local got; got=$(grep -m1 "^fanout tasks ${SP_FAN[0]}, work ${SP_FAN[1]}, check " "$f") || return 1
             [ -z "$FANOUT_CHECK" ] && FANOUT_CHECK=$got
@@ -452,7 +485,8 @@ for ((run = 1; run <= RUNS; run++)); do
             fi
             base=$OUT/logs/$s.$w.$run
             log "run $run/$RUNS $w $s"
-            "${NICE_CMD[@]}" timeout "$TIMEOUT" /usr/bin/time -f '%e %M' -o "$TMP/time" "${CMD[@]}" >"$base.out" 2>"$base.err"
+            to=$TIMEOUT; case "$w" in pacer-*) to=$PACER_TIMEOUT ;; esac
+            "${NICE_CMD[@]}" timeout "$to" /usr/bin/time -f '%e %M' -o "$TMP/time" "${CMD[@]}" >"$base.out" 2>"$base.err"
             rc=$?
             read -r wall rss <"$TMP/time" 2>/dev/null || { wall=""; rss=""; }
             # GNU time prints "Command exited with non-zero status N" first on failure.
@@ -463,7 +497,7 @@ for ((run = 1; run <= RUNS; run++)); do
                 res="$(grep '^RESULT ' "$base.err" | tail -1) result_on=stderr"
             fi
             status=ok
-            if [ $rc = 124 ]; then status="timeout after ${TIMEOUT}s"
+            if [ $rc = 124 ]; then status="timeout after ${to}s"
             elif [ $rc != 0 ]; then status="failed: exit $rc: $(tail -1 "$base.err" | tr '\t' ' ' | cut -c1-120)"
             elif [ -z "$res" ]; then status="failed: no RESULT line"
             elif [ -n "$(field skipped "$res")" ]; then status="skipped: $(field skipped "$res")"
@@ -598,11 +632,86 @@ sched_report() {
 }
 if want_sched; then sched_report; log "wrote $OUT/sched.md"; fi
 
+# ---------------------------------------------------------------- pacer report
+# pacer.md: the pacer probe's figures (RESULT fields in raw.tsv), one row per
+# setting and system, appended to report.md below.
+pacer_vals() { # system part key -> numeric values over the ok runs, one per line
+    sched_vals "$1" "$2" "$3" | cut -d' ' -f2 | grep -E '^[0-9.]+$'
+}
+pacer_cell() { # system part key printf-format -> "median (min–max)" or —
+    local st n med lo hi
+    st=$(pacer_vals "$1" "$2" "$3" | stats)
+    if [ -z "$st" ]; then printf '—'; return; fi
+    read -r n med lo hi <<<"$st"
+    if [ "$n" = 1 ]; then LC_ALL=C printf "$4" "$med"
+    else LC_ALL=C printf "$4 ($4–$4)" "$med" "$lo" "$hi"; fi
+}
+pacer_report() {
+    local f=$OUT/pacer.md set s sys part label total ok k
+    {
+        echo "## pacer: the pacer probe (issue 12, item 8)"
+        echo
+        echo "\`examples/pacer_probe.rs\` and \`benches/peers/go/cmd/pacer\`: a live set kept at ${PA_ARGS[1]} MiB (${PA_LIMIT_ARGS[1]} MiB for the"
+        echo "GOMEMLIMIT row) while one mutator churns 64-byte nodes in batches of 1024 allocations (a quarter replace live"
+        echo "chains, the rest is short-lived garbage), as fast as it can, for ${PA_ARGS[3]} s after 1 s of warm-up;"
+        echo "GOMAXPROCS=2 GODEBUG=gctrace=1. Each cell is the median over the ok runs, (min–max) over the runs."
+        echo "*overshoot* = the largest HeapAlloc sampled every 10 ms between batches ÷ the goal (NextGC) of that sample;"
+        echo "*per cycle* = Go's definition: the largest heap at mark termination (H1 of the cycle's gctrace line, whole MB,"
+        echo "read by each probe from its own stderr) ÷ that cycle's goal (the goal sampled while it ran) over the cycles"
+        echo "completed in the window. *stall* = a batch's time beyond the run's median batch"
+        echo "(p99 and max over every batch of the run). *GC CPU* = Go's GCCPUFraction (cumulative, idle marking excluded);"
+        echo "*mark workers* = the median over the window's cycles of dedicated + fractional mark CPU ÷ (concurrent-mark wall ×"
+        echo "GOMAXPROCS); — where the system does not report it. *alloc* = MiB allocated per second of the window."
+        echo "Load average after the runs (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores."
+        echo
+        echo "| setting | system | ok runs | overshoot | per cycle | peak heap MB | goal MB | GC CPU | mark workers | stall p99 ms | stall max ms | cycles | alloc MiB/s |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        for set in gogc50 gogc100 gogc200 memlimit; do
+            case $set in gogc*) label="GOGC=${set#gogc}" ;; memlimit) label="GOMEMLIMIT=128MiB, GOGC=100, ${PA_LIMIT_ARGS[1]} MiB live" ;; esac
+            for s in tricolor tricolor-rt go go126; do
+                case $s in tricolor-rt) part=pacer-rt-$set; sys=tricolor ;; *) part=pacer-$set; sys=$s ;; esac
+                want "$sys" || continue
+                total=$(awk -F'\t' -v s="$sys" -v w="$part" '$1==s && $2==w' "$RAW" | wc -l)
+                [ "$total" = 0 ] && continue
+                ok=$(awk -F'\t' -v s="$sys" -v w="$part" '$1==s && $2==w && $11=="ok"' "$RAW" | wc -l)
+                echo "| $label | $([ $s = tricolor-rt ] && echo 'tricolor (runtime)' || echo "$s") | $ok/$total" \
+                    "| $(pacer_cell "$sys" "$part" overshoot %.3f) | $(pacer_cell "$sys" "$part" overshoot_cycle %.3f)" \
+                    "| $(pacer_cell "$sys" "$part" peak_heap_mb %.1f) | $(pacer_cell "$sys" "$part" goal_mb %.1f)" \
+                    "| $(pacer_cell "$sys" "$part" gc_cpu_fraction %.3f) | $(pacer_cell "$sys" "$part" mark_worker_fraction %.3f)" \
+                    "| $(pacer_cell "$sys" "$part" stall_p99_ms %.2f) | $(pacer_cell "$sys" "$part" stall_max_ms %.1f)" \
+                    "| $(pacer_cell "$sys" "$part" cycles %.0f) | $(pacer_cell "$sys" "$part" alloc_mb_s %.0f) |"
+            done
+        done
+        echo
+        echo "Goals of issue 12 for tricolor (every ok run, both modes): overshoot per cycle ≤ 1.05 and stall p99 ≤ 5 ms at GOGC=50/100/200;"
+        echo "the GOMEMLIMIT run finishes with GC CPU near 50 %."
+        echo
+        local worst
+        for s in tricolor tricolor-rt; do
+            want tricolor || continue
+            local pre=pacer-; [ $s = tricolor-rt ] && pre=pacer-rt-
+            for k in overshoot_cycle stall_p99_ms; do
+                worst=$(for set in gogc50 gogc100 gogc200; do pacer_vals tricolor "$pre$set" "$k"; done | sort -g | tail -1)
+                local lim=1.05; [ $k = stall_p99_ms ] && lim=5
+                if [ -z "$worst" ]; then echo "- $s $k ≤ $lim: n/a (not measured)"
+                else echo "- $s $k ≤ $lim: worst run $worst → $(awk -v a="$worst" -v b="$lim" 'BEGIN { print (a <= b) ? "met" : "not met" }')"; fi
+            done
+            local st; st=$(awk -F'\t' -v w="${pre}memlimit" '$1=="tricolor" && $2==w { print $11 }' "$RAW" | sort | uniq -c | sed 's/^ *//' | paste -sd, -)
+            echo "- $s GOMEMLIMIT run: statuses ${st:-none}; GC CPU $(pacer_cell tricolor "${pre}memlimit" gc_cpu_fraction %.3f)"
+        done
+        local probs
+        probs=$(awk -F'\t' '$2 ~ /^pacer-/ && $11 != "ok" { print "- **" $1 "** / " $2 ": " $11 }' "$RAW" | sort -u)
+        if [ -n "$probs" ]; then echo; echo "Not built, failed or timed out:"; echo; echo "$probs"; fi
+    } >"$f"
+}
+if want_pacer; then pacer_report; log "wrote $OUT/pacer.md"; fi
+
 # ---------------------------------------------------------------- report
 REPORT=$PEERS/rust/target/release/report
 if [ -x "$REPORT" ]; then
     "$REPORT" "$OUT"
     if [ -f "$OUT/sched.md" ] && [ -f "$OUT/report.md" ]; then { echo; cat "$OUT/sched.md"; } >>"$OUT/report.md"; fi
+    if [ -f "$OUT/pacer.md" ] && [ -f "$OUT/report.md" ]; then { echo; cat "$OUT/pacer.md"; } >>"$OUT/report.md"; fi
 else
     log "report generator not built; raw results are in $RAW"
     exit 1
