@@ -151,11 +151,19 @@ pub mod roots;
 #[path = "mark/termination.rs"]
 pub mod termination;
 
+/// `mark/round.rs` compiled against the loom facade (the same file as
+/// `crate::mark::round`).
+#[cfg(loom)]
+#[allow(clippy::duplicate_mod)]
+#[path = "mark/round.rs"]
+pub mod round;
+
 /// What the loom tests use.
 #[cfg(loom)]
 pub mod model {
     pub use super::roots::{Audit, RootTable, SEGMENT_SLOTS};
     pub use super::sync::atomic;
     pub use super::sync::{set_current_owner, Owner};
+    pub use super::round::RoundGate;
     pub use super::termination::{drain_until_done, MarkWork, Termination};
 }

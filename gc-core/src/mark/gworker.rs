@@ -14,10 +14,9 @@
 //! * **idle**: a P with nothing else to run drains until it has.
 //!
 //! Invariants:
-//! * A worker counts itself in `active` before it touches grey work and
-//!   re-checks `OPEN` after that (a Dekker pair with the coordinator's
-//!   close, all SeqCst): either it sees the round closed and backs out, or
-//!   the coordinator sees it active and waits.
+//! * A worker drains only inside the round's gate (`round.rs`, checked with
+//!   loom): either it sees the round closed and backs out, or the
+//!   coordinator's close sees it active and waits for it.
 //! * A worker that leaves `run_worker` holds no grey object: it publishes
 //!   its local work to the global lists first. So when the coordinator sees
 //!   `active == 0` after closing the round, every grey object is in the
@@ -27,6 +26,7 @@
 //!   empty (Go: `work.nwait == work.nproc && !gcMarkWorkAvailable`).
 
 use super::drain::{Marker, PrefetchRing, WORK};
+use super::round::RoundGate;
 use crate::pacer;
 use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use parking_lot::{Condvar, Mutex};
@@ -69,12 +69,11 @@ impl PMark {
     }
 }
 
-/// Workers may start (Go: `gcBlackenEnabled` for the scheduler's workers).
-static OPEN: AtomicBool = AtomicBool::new(false);
+/// Who may drain (Go: `gcBlackenEnabled` for the scheduler's workers, and
+/// `work.nwait`): the protocol of `round.rs`.
+static GATE: RoundGate = RoundGate::new();
 /// Set when the scheduler uninstalled during a round.
 static LOST: AtomicBool = AtomicBool::new(false);
-/// Workers inside `run_worker`.
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 /// Dedicated slots not yet taken (Go: `dedicatedMarkWorkersNeeded`).
 static DEDICATED_LEFT: AtomicIsize = AtomicIsize::new(0);
 /// Idle workers running, and the most allowed (Go: `idleMarkWorkers`).
@@ -104,7 +103,7 @@ fn now_ns(t: Instant) -> u64 {
 /// When the current cycle's marking began, if a round is open.
 pub fn mark_start() -> Option<Instant> {
     let ns = MARK_START_NS.load(Ordering::Acquire);
-    (OPEN.load(Ordering::Acquire) && ns != 0).then(|| *EPOCH.get_or_init(Instant::now) + Duration::from_nanos(ns))
+    (GATE.is_open() && ns != 0).then(|| *EPOCH.get_or_init(Instant::now) + Duration::from_nanos(ns))
 }
 
 /// Go's `startCycle` worker budget for `procs` Ps: dedicated workers and
@@ -142,7 +141,7 @@ pub(crate) fn cycle_mode_ns() -> (u64, u64, u64) {
 /// The scheduler was uninstalled: wake the coordinator so it takes the
 /// round over.
 pub(crate) fn host_lost() {
-    if OPEN.load(Ordering::SeqCst) {
+    if GATE.is_open() {
         LOST.store(true, Ordering::SeqCst);
         let _g = WAIT_LOCK.lock();
         WAIT_CV.notify_all();
@@ -153,7 +152,7 @@ pub(crate) fn host_lost() {
 /// worker should run in now, or `None`. A returned mode reserves its slot:
 /// the caller must call [`run_worker`] with it.
 pub fn find_worker(p: &PMark, now: Instant) -> Option<WorkerMode> {
-    if !OPEN.load(Ordering::Acquire) || WORK.full_is_empty() {
+    if !GATE.is_open() || WORK.full_is_empty() {
         return None;
     }
     if DEDICATED_LEFT.fetch_sub(1, Ordering::AcqRel) > 0 {
@@ -175,7 +174,7 @@ pub fn find_worker(p: &PMark, now: Instant) -> Option<WorkerMode> {
 /// True if a round is open and grey work waits in the global lists (Go:
 /// `gcMarkWorkAvailable`); reserves nothing.
 pub fn mark_work_available() -> bool {
-    OPEN.load(Ordering::Acquire) && !WORK.full_is_empty()
+    GATE.is_open() && !WORK.full_is_empty()
 }
 
 /// True if a P with nothing else to run should run an idle worker (Go:
@@ -183,7 +182,7 @@ pub fn mark_work_available() -> bool {
 /// true return reserves the idle slot: the caller must call [`run_worker`]
 /// with [`WorkerMode::Idle`].
 pub fn idle_worker_wanted() -> bool {
-    if !OPEN.load(Ordering::Acquire) || WORK.full_is_empty() {
+    if !GATE.is_open() || WORK.full_is_empty() {
         return false;
     }
     let max = IDLE_MAX.load(Ordering::Relaxed);
@@ -209,8 +208,8 @@ const CHECK_EVERY: u32 = 64;
 /// Returns the time it ran.
 pub fn run_worker(p: &PMark, mode: WorkerMode, should_stop: &mut dyn FnMut() -> bool) -> Duration {
     let t0 = Instant::now();
-    ACTIVE.fetch_add(1, Ordering::SeqCst);
-    if OPEN.load(Ordering::SeqCst) {
+    let entered = GATE.enter();
+    if entered {
         let _t = crate::exectrace::SliceGuard::new(
             "mark",
             match mode {
@@ -234,7 +233,7 @@ pub fn run_worker(p: &PMark, mode: WorkerMode, should_stop: &mut dyn FnMut() -> 
         }
     }
     MODE_NS[mode as usize].fetch_add(ns, Ordering::Relaxed);
-    if ACTIVE.fetch_sub(1, Ordering::SeqCst) == 1 && WORK.full_is_empty() {
+    if entered && GATE.leave() && WORK.full_is_empty() {
         let _g = WAIT_LOCK.lock();
         WAIT_CV.notify_all();
     }
@@ -259,7 +258,7 @@ fn drain(p: &PMark, mode: WorkerMode, t0: Instant, should_stop: &mut dyn FnMut()
                 pacer::add_scan_work(scan_work - flushed, true);
                 flushed = scan_work;
             }
-            if !OPEN.load(Ordering::Relaxed) || should_stop() {
+            if !GATE.is_open() || should_stop() {
                 stop = true;
                 return true;
             }
@@ -305,7 +304,7 @@ pub(crate) fn run_round(marker: &mut Marker<'_>) -> Option<(u64, u64)> {
         FRACTIONAL_GOAL.store(goal.to_bits(), Ordering::Relaxed);
         IDLE_MAX.store(procs - dedicated.min(procs), Ordering::Relaxed);
         LOST.store(false, Ordering::SeqCst);
-        OPEN.store(true, Ordering::SeqCst);
+        GATE.open();
         h
     };
     marker.gcw.dispose(&WORK);
@@ -315,11 +314,11 @@ pub(crate) fn run_round(marker: &mut Marker<'_>) -> Option<(u64, u64)> {
         if LOST.load(Ordering::SeqCst) {
             break;
         }
-        if ACTIVE.load(Ordering::SeqCst) == 0 && WORK.full_is_empty() {
+        if GATE.active() == 0 && WORK.full_is_empty() {
             break;
         }
         WAIT_CV.wait_for(&mut g, Duration::from_millis(1));
-        let active = ACTIVE.load(Ordering::SeqCst);
+        let active = GATE.active();
         if !WORK.full_is_empty() && active < procs && !LOST.load(Ordering::SeqCst) {
             // Go's enlistWorker: work is waiting and a P may be idle.
             drop(g);
@@ -328,18 +327,15 @@ pub(crate) fn run_round(marker: &mut Marker<'_>) -> Option<(u64, u64)> {
         }
     }
     drop(g);
-    OPEN.store(false, Ordering::SeqCst);
-    // Workers that started before the close stop at their next check and
+    // Workers that entered before the close stop at their next check and
     // publish what they hold.
-    let mut spins = 0u32;
-    while ACTIVE.load(Ordering::SeqCst) != 0 {
-        spins += 1;
+    GATE.close(|spins| {
         if spins < 100 {
             core::hint::spin_loop();
         } else {
             std::thread::sleep(Duration::from_micros(20));
         }
-    }
+    });
     let r = (BYTES.swap(0, Ordering::Relaxed), OBJECTS.swap(0, Ordering::Relaxed));
     if LOST.load(Ordering::SeqCst) {
         // Fold what the lost workers marked into the caller's counts.
