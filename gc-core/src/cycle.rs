@@ -55,8 +55,6 @@ use std::time::{Duration, Instant};
 /// is finished inside the stop.
 pub const MAX_RESTARTS: u32 = 8;
 
-static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-
 /// Cycle control: who runs, what was started and finished (Go: `work.cycles`
 /// plus `gcsema`).
 struct Control {
@@ -112,7 +110,6 @@ pub fn run(trigger: Trigger) {
             Trigger::Forced => mutator::assert_not_pinned("collect()", "call it outside the pin"),
         }
     }
-    START.get_or_init(Instant::now);
     let n = {
         let mut c = CTL.lock();
         match trigger {
@@ -267,6 +264,7 @@ fn mark_cycle(job: Job) {
     let ttsp = world.time_to_safepoint;
     let (heap1, marked, marked_objects, t_end) = mark_termination(world, marker, bytes, objects, helpers + 1);
     let stw2 = stats::record_stop("stop: mark termination", t_stop, t_end, ttsp);
+    let cpu = crate::gccpu::mark_done(concurrent);
     if crate::exectrace::on() {
         crate::exectrace::slice_arg("mark", "concurrent mark", t_mark, t_stop, "restarts", restarts as u64);
         crate::exectrace::counter("marked", marked);
@@ -285,10 +283,10 @@ fn mark_cycle(job: Job) {
     if env::config().debug.gcpacertrace {
         eprintln!("{}", pacer::trace_line());
     }
-    if env::config().debug.gctrace > 0 {
+    if gctrace::enabled() {
         let t = gctrace::Cycle {
             heap0: job.heap0,
-            t_start: job.t_start.duration_since(*START.get().expect("set at first cycle")),
+            t_start: job.t_start.saturating_duration_since(crate::gccpu::epoch()),
             forced: job.trigger == Trigger::Forced,
             stw1: job.stw1,
             concurrent,
@@ -297,6 +295,7 @@ fn mark_cycle(job: Job) {
             marked,
             marked_objects,
             restarts,
+            cpu,
         };
         gctrace::print(&t);
     }

@@ -41,6 +41,8 @@ static HEAP_MARKED: AtomicU64 = AtomicU64::new(0);
 static TRIGGER: AtomicU64 = AtomicU64::new(0);
 /// The heap goal of the next (or running) cycle (Go: `heapGoal`).
 static GOAL: AtomicU64 = AtomicU64::new(0);
+/// The goal of the last completed cycle (Go: `lastHeapGoal`).
+static LAST_HEAP_GOAL: AtomicU64 = AtomicU64::new(0);
 /// Scan work of the last cycle, in bytes (Go: `lastHeapScan`).
 static LAST_SCAN: AtomicU64 = AtomicU64::new(0);
 /// Scan work done so far this cycle, flushed by markers in batches (Go:
@@ -191,6 +193,7 @@ pub fn start_cycle(heap_live: u64) {
     SCAN_WORK.store(0, Ordering::Release);
     BG_CREDIT.store(0, Ordering::Release);
     ASSIST_NS.store(0, Ordering::Release);
+    crate::gccpu::cycle_start();
 }
 
 /// Adds scan work done by a marker (`background`: a dedicated worker, whose
@@ -255,6 +258,7 @@ pub fn assist_work_per_byte(heap_live: u64) -> f64 {
 /// heap just before it is reset to `marked`.
 pub fn end_cycle(marked: u64, heap_live: u64, markers: usize) {
     init();
+    LAST_HEAP_GOAL.store(GOAL.load(Ordering::Acquire), Ordering::Release);
     let work = SCAN_WORK.load(Ordering::Acquire);
     {
         let mut st = STATE.lock();
@@ -277,6 +281,12 @@ pub fn end_cycle(marked: u64, heap_live: u64, markers: usize) {
     }
     HEAP_MARKED.store(marked, Ordering::Release);
     commit();
+}
+
+/// The goal the last completed cycle ran against (Go: `lastHeapGoal`,
+/// recorded in `endCycle` before `commit` sets the next one).
+pub fn last_heap_goal() -> u64 {
+    LAST_HEAP_GOAL.load(Ordering::Acquire)
 }
 
 /// The pacer's state after a cycle, for `GODEBUG=gcpacertrace=1` (Go

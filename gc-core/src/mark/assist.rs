@@ -15,6 +15,10 @@
 //!   it, so no grey object is ever in flight across a stop. What it leaves
 //!   unscanned it publishes to the global lists before returning, where the
 //!   background marker finds it without a stop.
+//! * While the GC CPU limiter is on (`limiter.rs`) an assist does nothing:
+//!   the allocation proceeds in debt (Go: the `limiting()` check at the top
+//!   of `gcAssistAlloc`). Each scanning assist's time goes to `gccpu` and
+//!   may update the limiter.
 //! * An assist that finds no grey work left forgives the rest of the debt
 //!   and grants one over-assist's worth of allocation (Go parks the
 //!   goroutine until the cycle ends instead): the markers are about to
@@ -32,6 +36,12 @@ use std::time::Instant;
 #[cold]
 #[inline(never)]
 pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
+    if crate::limiter::limiting() {
+        // The GC CPU limiter is on: allocate without paying (Go:
+        // gcAssistAlloc returns at once). The debt stays, to be paid once
+        // the limiter turns off or forgiven at mark termination.
+        return;
+    }
     let heap_live = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
     let per_byte = pacer::assist_work_per_byte(heap_live).max(1e-9);
     let debt = assist_bytes.unsigned_abs();
@@ -80,4 +90,6 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     let t1 = Instant::now();
     crate::exectrace::slice("assist", "mark assist", t0, t1);
     pacer::add_assist_time(t1 - t0);
+    crate::gccpu::add_mark(crate::gccpu::MarkWork::Assist, (t1 - t0).as_nanos() as u64);
+    crate::limiter::update_if_due(crate::gccpu::ns_since_epoch(t1));
 }
