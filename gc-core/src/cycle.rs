@@ -86,6 +86,9 @@ pub enum Trigger {
     Heap,
     /// `collect()` (Go: `gcTriggerCycle`, forced).
     Forced,
+    /// No cycle for two minutes (Go: `gcTriggerTime`, `forcegcperiod`);
+    /// started by the monitor thread (`sysmon.rs`).
+    Time,
 }
 
 /// Checks the heap trigger after an allocation and starts a cycle if due.
@@ -106,7 +109,7 @@ pub fn run(trigger: Trigger) {
     if mutator::pinned() {
         // The cycle's first stop would wait for this thread's pin.
         match trigger {
-            Trigger::Heap => return, // `pin_exit` triggers it
+            Trigger::Heap | Trigger::Time => return, // `pin_exit` triggers it
             Trigger::Forced => mutator::assert_not_pinned("collect()", "call it outside the pin"),
         }
     }
@@ -115,6 +118,11 @@ pub fn run(trigger: Trigger) {
         match trigger {
             Trigger::Heap => {
                 if c.running || !pacer::should_trigger(heap().heap_live.load(Ordering::Relaxed)) {
+                    return;
+                }
+            }
+            Trigger::Time => {
+                if c.running || !crate::sysmon::time_trigger_due() {
                     return;
                 }
             }
@@ -149,6 +157,7 @@ fn start(trigger: Trigger, n: u64) {
         let reason = match trigger {
             Trigger::Heap => "cycle start: heap",
             Trigger::Forced => "cycle start: forced",
+            Trigger::Time => "cycle start: time",
         };
         crate::exectrace::instant("cycle", reason, "cycle", n);
     }
@@ -161,6 +170,7 @@ fn start(trigger: Trigger, n: u64) {
             .spawn(background_mark)
             .expect("tricolor-gc: cannot start the background mark thread");
     });
+    crate::sysmon::start();
 
     let heap0 = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
     let world = mutator::stop_the_world();

@@ -236,6 +236,7 @@ pub(crate) fn cycle_start() {
     for (b, v) in CYCLE_BASE.iter().zip(snapshot()) {
         b.store(v, Ordering::Relaxed);
     }
+    crate::sysmon::mark_started();
 }
 
 /// After mark termination (its stop already recorded): closes the cycle's
@@ -243,7 +244,9 @@ pub(crate) fn cycle_start() {
 /// computes Go's `GCCPUFraction` (GC CPU without idle marking over total
 /// CPU since [`epoch`]). Returns the cycle's figures.
 pub(crate) fn mark_done(concurrent: Duration) -> CycleCpu {
-    consume_in_flight(now_ns());
+    let now_ns = now_ns();
+    consume_in_flight(now_ns);
+    crate::sysmon::mark_ended(now_ns);
     let now = snapshot();
     let d: Vec<u64> = now.iter().zip(&CYCLE_BASE).map(|(n, b)| n.saturating_sub(b.load(Ordering::Relaxed))).collect();
     let gc_cpu_fraction = fraction(gc_ns_excluding_idle(), total_ns());

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! gc 7 @0.412s 9%: 0.012+3.1+0.040 ms clock, 0.024+0.51/3.0/0+0.080 ms cpu, 9->10->4 MB, 9 MB goal, 0 MB stacks, 0 MB globals, 2 P
-//! tricolor-gc 7: 101232 objects marked, 0 restarts, mark workers 49% of 2 P, limiter 0% full
+//! tricolor-gc 7: 101232 objects marked, 0 restarts, 0.10 ms cpu in stops, mark workers 49% of 2 P, limiter 0% full
 //! ```
 //!
 //! Go's fields: cycle number; seconds since the collector's first use at
@@ -64,9 +64,10 @@ pub(crate) fn print(t: &Cycle) {
     if d.tricolorgctrace > 0 {
         let (fill, cap, _) = crate::limiter::fill();
         eprintln!(
-            "tricolor-gc {n}: {} objects marked, {} restarts, mark workers {}% of {} P, limiter {}% full{}",
+            "tricolor-gc {n}: {} objects marked, {} restarts, {} ms cpu in stops, mark workers {}% of {} P, limiter {}% full{}",
             t.marked_objects,
             t.restarts,
+            stats::fmt_ms(Duration::from_nanos(t.cpu.pause)),
             (t.cpu.mark_worker_fraction * 100.0) as u64,
             env::config().max_procs,
             (fill as f64 * 100.0 / cap.max(1) as f64) as u64,
