@@ -11,10 +11,14 @@
 //! the CPU actually used when the kernel deschedules a marker.
 //!
 //! Two ways to report time:
-//! * [`add_mark`]: after the fact, for short spans (an assist, a worker G's
-//!   stint on its P).
+//! * [`add_mark`]: after the fact, for spans known to be short (well under
+//!   the limiter's 10 ms update period). Time reported late lands in the
+//!   limiter window it is reported in, and a window never counts more GC
+//!   time than it holds, so a long span reported at its end is partly lost
+//!   to the limiter (not to the totals).
 //! * [`Timer`]: a span that may be long (a thread-mode mark worker's whole
-//!   drain). It holds one of [`SLOTS`] in-flight stamps that the CPU
+//!   drain, an assist: one that owes all the remaining scan work can run for
+//!   a whole cycle). It holds one of [`SLOTS`] in-flight stamps that the CPU
 //!   limiter consumes at each update (Go: `p.limiterEvent`), so the time
 //!   reaches the limiter in the window in which it was spent rather than
 //!   when the span ends.
@@ -148,24 +152,38 @@ pub(crate) struct Timer {
 impl Timer {
     /// Starts timing `kind` now.
     pub(crate) fn start(kind: MarkWork) -> Timer {
-        let start_ns = now_ns();
+        Timer::start_at(kind, Instant::now())
+    }
+
+    /// Starts timing `kind` from `t` (an instant the caller just read).
+    pub(crate) fn start_at(kind: MarkWork, t: Instant) -> Timer {
+        let start_ns = ns_since_epoch(t);
         let s = stamp(kind, start_ns);
         let slot = IN_FLIGHT.iter().position(|a| {
             a.load(Ordering::Relaxed) == 0 && a.compare_exchange(0, s, Ordering::AcqRel, Ordering::Relaxed).is_ok()
         });
         Timer { kind, slot, start_ns }
     }
-}
 
-impl Drop for Timer {
-    fn drop(&mut self) {
-        let now = now_ns();
+    /// Stops timing at `t` (an instant the caller just read).
+    pub(crate) fn finish_at(mut self, t: Instant) {
+        self.finish(ns_since_epoch(t));
+        core::mem::forget(self);
+    }
+
+    fn finish(&mut self, now: u64) {
         let from = match self.slot {
             // What a limiter update has not consumed yet.
             Some(i) => IN_FLIGHT[i].swap(0, Ordering::AcqRel) & TIME_MASK,
             None => self.start_ns,
         };
         add_mark(self.kind, now.saturating_sub(from));
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.finish(now_ns());
     }
 }
 
@@ -254,7 +272,7 @@ pub(crate) fn mark_done(concurrent: Duration) -> CycleCpu {
     let mark_worker_fraction = fraction(d[1] + d[2], wall);
     GC_CPU_FRACTION.store(gc_cpu_fraction.to_bits(), Ordering::Relaxed);
     MARK_WORKER_FRACTION.store(mark_worker_fraction.to_bits(), Ordering::Relaxed);
-    let c = CycleCpu {
+    CycleCpu {
         assist: d[0],
         dedicated: d[1],
         fractional: d[2],
@@ -263,8 +281,7 @@ pub(crate) fn mark_done(concurrent: Duration) -> CycleCpu {
         concurrent,
         gc_cpu_fraction,
         mark_worker_fraction,
-    };
-    c
+    }
 }
 
 fn fraction(part: u64, whole: u64) -> f64 {

@@ -64,12 +64,23 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     // from credit is a few atomic operations, and may happen every few
     // allocations when the heap is past its goal.
     let t0 = Instant::now();
+    // In flight for the GC CPU limiter: an assist that owes the rest of the
+    // cycle's work can last a whole cycle.
+    let cpu = crate::gccpu::Timer::start_at(crate::gccpu::MarkWork::Assist, t0);
     // Shade what our own barrier buffered first: it is work nobody else can
     // see yet.
     wbuf.flush();
     let mut m = Marker::with_work(&WORK, core::mem::take(&mut wbuf.gcw));
     let mut ring = PrefetchRing::new();
-    m.drain_with(&mut ring, &mut |_, work| work >= want);
+    // Stop early if the limiter turns on meanwhile (Go: gcDrainN's
+    // `limiting()` check); checked every 64 objects.
+    let mut limited = false;
+    m.drain_with(&mut ring, &mut |n, work| {
+        if n % 64 == 0 && crate::limiter::limiting() {
+            limited = true;
+        }
+        work >= want || limited
+    });
     let done = m.scan_work;
     pacer::add_scan_work(done, false);
     crate::stats::add_marked(m.bytes_marked, m.objects_marked);
@@ -79,7 +90,7 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     m.gcw.dispose(&WORK);
     wbuf.gcw = m.gcw;
     *assist_bytes += (done as f64 / per_byte) as i64 + 1;
-    if done < want {
+    if done < want && !limited {
         // No grey work left: forgive the debt and grant an allowance, so
         // that until work reappears the mutator tries again only every
         // `pay` bytes, and at least every OVER_ASSIST_WORK bytes (past the
@@ -90,6 +101,6 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     let t1 = Instant::now();
     crate::exectrace::slice("assist", "mark assist", t0, t1);
     pacer::add_assist_time(t1 - t0);
-    crate::gccpu::add_mark(crate::gccpu::MarkWork::Assist, (t1 - t0).as_nanos() as u64);
+    cpu.finish_at(t1);
     crate::limiter::update_if_due(crate::gccpu::ns_since_epoch(t1));
 }
