@@ -6,8 +6,9 @@
 //! The memory-limit test's size comes from `TRICOLOR_LIMIT_LIVE_MB`,
 //! `TRICOLOR_LIMIT_MB` and `TRICOLOR_LIMIT_ITERS` (defaults: 32 MiB live
 //! under an 8 MiB limit, sized for CI); the full-size run of the issue is
-//! `TRICOLOR_LIMIT_LIVE_MB=200 TRICOLOR_LIMIT_MB=128 TRICOLOR_LIMIT_ITERS=60000
-//! cargo test --release --test gc_cpu memory_limit -- --nocapture`.
+//! `TRICOLOR_LIMIT_LIVE_MB=200 TRICOLOR_LIMIT_MB=128 TRICOLOR_LIMIT_ITERS=300000
+//! cargo test --release --test gc_cpu memory_limit -- --nocapture` (figures
+//! in docs/design.md, "GC CPU accounting, the CPU limiter ...").
 
 mod child;
 

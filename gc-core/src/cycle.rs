@@ -100,10 +100,10 @@ pub fn maybe_collect() {
     }
 }
 
-/// Starts a cycle. With `Trigger::Heap`, returns at once if one is running
-/// or the trigger no longer holds, and otherwise as soon as marking has
-/// started. With `Trigger::Forced`, waits for a running cycle to finish,
-/// then runs a new one and returns after its mark termination (Go:
+/// Starts a cycle. With `Trigger::Heap` (or `Trigger::Time`), returns at
+/// once if one is running or the trigger no longer holds, and otherwise as
+/// soon as marking has started. With `Trigger::Forced`, waits for a running
+/// cycle to finish, then runs a new one and returns after its mark termination (Go:
 /// `runtime.GC`'s `gcWaitOnMark`).
 pub fn run(trigger: Trigger) {
     if mutator::pinned() {
