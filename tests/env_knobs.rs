@@ -106,11 +106,12 @@ fn stop_the_world_mode_pacer_trace_and_clobberfree() {
     }
     let (ok, _, err) = child(
         "stop_the_world_mode_pacer_trace_and_clobberfree",
-        &[("GODEBUG", "gcstoptheworld=1,gcpacertrace=1,gctrace=1,clobberfree=1")],
+        &[("GODEBUG", "gcstoptheworld=1,gcpacertrace=1,gctrace=1,tricolorgctrace=1,clobberfree=1")],
     );
     assert!(ok, "child failed:\n{err}");
-    let gc_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("gc ")).collect();
-    assert!(!gc_lines.is_empty(), "no gctrace lines:\n{err}");
-    assert!(gc_lines.iter().all(|l| l.contains(" 0 restarts")), "restarts in stop-the-world mode:\n{err}");
+    let gc_lines = err.lines().filter(|l| l.starts_with("gc ")).count();
+    let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("tricolor-gc ")).collect();
+    assert!(gc_lines > 0 && ours.len() == gc_lines, "a gctrace and a tricolorgctrace line per cycle:\n{err}");
+    assert!(ours.iter().all(|l| l.contains(" 0 restarts")), "restarts in stop-the-world mode:\n{err}");
     assert!(err.lines().any(|l| l.starts_with("pacer: marked ")), "no gcpacertrace line:\n{err}");
 }

@@ -55,8 +55,6 @@ use std::time::{Duration, Instant};
 /// is finished inside the stop.
 pub const MAX_RESTARTS: u32 = 8;
 
-static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-
 /// Cycle control: who runs, what was started and finished (Go: `work.cycles`
 /// plus `gcsema`).
 struct Control {
@@ -88,6 +86,9 @@ pub enum Trigger {
     Heap,
     /// `collect()` (Go: `gcTriggerCycle`, forced).
     Forced,
+    /// No cycle for two minutes (Go: `gcTriggerTime`, `forcegcperiod`);
+    /// started by the monitor thread (`sysmon.rs`).
+    Time,
 }
 
 /// Checks the heap trigger after an allocation and starts a cycle if due.
@@ -110,25 +111,29 @@ pub fn maybe_trigger() {
     }
 }
 
-/// Starts a cycle. With `Trigger::Heap`, returns at once if one is running
-/// or the trigger no longer holds, and otherwise as soon as marking has
-/// started. With `Trigger::Forced`, waits for a running cycle to finish,
-/// then runs a new one and returns after its mark termination (Go:
+/// Starts a cycle. With `Trigger::Heap` (or `Trigger::Time`), returns at
+/// once if one is running or the trigger no longer holds, and otherwise as
+/// soon as marking has started. With `Trigger::Forced`, waits for a running
+/// cycle to finish, then runs a new one and returns after its mark termination (Go:
 /// `runtime.GC`'s `gcWaitOnMark`).
 pub fn run(trigger: Trigger) {
     if mutator::pinned() {
         // The cycle's first stop would wait for this thread's pin.
         match trigger {
-            Trigger::Heap => return, // `pin_exit` triggers it
+            Trigger::Heap | Trigger::Time => return, // `pin_exit` triggers it
             Trigger::Forced => mutator::assert_not_pinned("collect()", "call it outside the pin"),
         }
     }
-    START.get_or_init(Instant::now);
     let n = {
         let mut c = CTL.lock();
         match trigger {
             Trigger::Heap => {
                 if c.running || !pacer::should_trigger(heap().heap_live.load(Ordering::Relaxed)) {
+                    return;
+                }
+            }
+            Trigger::Time => {
+                if c.running || !crate::sysmon::time_trigger_due() {
                     return;
                 }
             }
@@ -173,6 +178,7 @@ fn start(trigger: Trigger, n: u64) {
         let reason = match trigger {
             Trigger::Heap => "cycle start: heap",
             Trigger::Forced => "cycle start: forced",
+            Trigger::Time => "cycle start: time",
         };
         crate::exectrace::instant("cycle", reason, "cycle", n);
     }
@@ -185,6 +191,7 @@ fn start(trigger: Trigger, n: u64) {
             .spawn(background_mark)
             .expect("tricolor-gc: cannot start the background mark thread");
     });
+    crate::sysmon::start();
 
     let heap0 = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
     let world = mutator::stop_the_world();
@@ -295,6 +302,7 @@ fn mark_cycle(job: Job) {
     let u_extra = extra_utilization(concurrent, helpers + 1);
     let (heap1, marked, marked_objects, t_end) = mark_termination(world, marker, bytes, objects, u_extra);
     let stw2 = stats::record_stop("stop: mark termination", t_stop, t_end, ttsp);
+    let cpu = crate::gccpu::mark_done(concurrent);
     if crate::exectrace::on() {
         crate::exectrace::slice_arg("mark", "concurrent mark", t_mark, t_stop, "restarts", restarts as u64);
         crate::exectrace::counter("marked", marked);
@@ -313,10 +321,10 @@ fn mark_cycle(job: Job) {
     if env::config().debug.gcpacertrace {
         eprintln!("{}", pacer::trace_line());
     }
-    if env::config().debug.gctrace > 0 {
+    if gctrace::enabled() {
         let t = gctrace::Cycle {
             heap0: job.heap0,
-            t_start: job.t_start.duration_since(*START.get().expect("set at first cycle")),
+            t_start: job.t_start.saturating_duration_since(crate::gccpu::epoch()),
             forced: job.trigger == Trigger::Forced,
             stw1: job.stw1,
             concurrent,
@@ -325,6 +333,7 @@ fn mark_cycle(job: Job) {
             marked,
             marked_objects,
             restarts,
+            cpu,
         };
         gctrace::print(&t);
     }

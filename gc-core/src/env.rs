@@ -104,6 +104,11 @@ pub struct Debug {
     /// reading stale but plausible data. On when positive.
     /// Go: `debug.clobberfree` (tested `!= 0`; here `> 0`).
     pub clobberfree: bool,
+    /// `tricolorgctrace`: this collector's own line per cycle on stderr
+    /// (objects marked, ragged-barrier restarts, mark-worker share, GC CPU
+    /// limiter), beside or instead of Go's `gctrace` line, which keeps Go's
+    /// format exactly. On when positive; not a Go key.
+    pub tricolorgctrace: u32,
 }
 
 impl Default for Debug {
@@ -117,6 +122,7 @@ impl Default for Debug {
             madvdontneed: DEFAULT_MADVDONTNEED,
             gcpacertrace: false,
             clobberfree: false,
+            tricolorgctrace: 0,
         }
     }
 }
@@ -209,7 +215,11 @@ impl Config {
 /// (`readGOGC`, `readGOMEMLIMIT`), `schedinit` and `parsedebugvars`.
 pub fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
-    CONFIG.get_or_init(Config::from_env)
+    CONFIG.get_or_init(|| {
+        // The first use of the collector: the origin of its CPU accounting.
+        crate::gccpu::epoch();
+        Config::from_env()
+    })
 }
 
 /// Parses a `GOGC` value: `"off"` or a negative number is `Ok(None)`
@@ -308,6 +318,7 @@ fn apply_godebug(debug: &mut Debug, godebug: &str, warn: &mut dyn FnMut(String))
             "madvdontneed" => debug.madvdontneed.into(),
             "gcpacertrace" => debug.gcpacertrace.into(),
             "clobberfree" => debug.clobberfree.into(),
+            "tricolorgctrace" => debug.tricolorgctrace,
             _ => continue,
         };
         let n = match go_atoi32(value) {
@@ -325,6 +336,7 @@ fn apply_godebug(debug: &mut Debug, godebug: &str, warn: &mut dyn FnMut(String))
             "madvdontneed" => debug.madvdontneed = n != 0,
             "gcpacertrace" => debug.gcpacertrace = n > 0,
             "clobberfree" => debug.clobberfree = n > 0,
+            "tricolorgctrace" => debug.tricolorgctrace = non_negative,
             _ => {}
         }
     }
@@ -631,8 +643,11 @@ mod tests {
     #[case("gctrace=0,gctrace=3", debug_with(|d| d.gctrace = 3))]
     #[case(
         "gctrace=1,gccheckmark=1,gcstoptheworld=2,madvdontneed=0,gcpacertrace=1",
-        Debug { gctrace: 1, gccheckmark: true, gcstoptheworld: 2, madvdontneed: false, gcpacertrace: true, clobberfree: false }
+        Debug { gctrace: 1, gccheckmark: true, gcstoptheworld: 2, madvdontneed: false, gcpacertrace: true, clobberfree: false, tricolorgctrace: 0 }
     )]
+    #[case("tricolorgctrace=1", debug_with(|d| d.tricolorgctrace = 1))]
+    #[case("gctrace=1,tricolorgctrace=2", debug_with(|d| { d.gctrace = 1; d.tricolorgctrace = 2 }))]
+    #[case("tricolorgctrace=-1", Debug::default())]
     fn godebug_accepted(#[case] value: &str, #[case] want: Debug) {
         let (config, warnings) = read(&[("GODEBUG", value)]);
         assert_eq!(config.debug, want);
@@ -650,6 +665,7 @@ mod tests {
     #[case("madvdontneed=true", "madvdontneed", "true",
            Debug::default(), if DEFAULT_MADVDONTNEED { "1" } else { "0" })]
     #[case("gcpacertrace=on", "gcpacertrace", "on", Debug::default(), "0")]
+    #[case("tricolorgctrace=yes", "tricolorgctrace", "yes", Debug::default(), "0")]
     #[case("gctrace=x,gccheckmark=1", "gctrace", "x", debug_with(|d| d.gccheckmark = true), "0")]
     fn godebug_bad_value_warns_and_keeps_value(
         #[case] godebug: &str,
@@ -1063,7 +1079,7 @@ mod tests {
                 gc_percent: gogc,
                 memory_limit: limit,
                 max_procs: procs,
-                debug: Debug { gctrace, gccheckmark, gcstoptheworld: stw, madvdontneed, gcpacertrace, clobberfree },
+                debug: Debug { gctrace, gccheckmark, gcstoptheworld: stw, madvdontneed, gcpacertrace, clobberfree, tricolorgctrace: 0 },
             };
             // Booleans in any spelling Go accepts for them.
             let positive = |on: bool| if on { magnitude } else { -(magnitude - 1) };
@@ -1110,6 +1126,7 @@ mod tests {
             madvdontneed: cfg!(target_os = "linux"),
             gcpacertrace: false,
             clobberfree: false,
+            tricolorgctrace: 0,
         };
         assert_eq!(d.debug, expected);
     }

@@ -38,8 +38,10 @@ mod fault;
 mod fence;
 mod finalizer;
 mod gc;
+mod gccpu;
 mod gctrace;
 mod heap;
+mod limiter;
 mod mark;
 mod member;
 pub mod metrics;
@@ -51,6 +53,7 @@ pub mod sched;
 mod specials;
 mod stats;
 mod sweep;
+mod sysmon;
 #[cfg(loom)]
 pub mod sync;
 #[cfg(not(loom))]
@@ -149,6 +152,13 @@ pub mod testing {
         fn visit(&mut self, _: &AtomicUsize) {
             self.0 += 1;
         }
+    }
+
+    /// Sets the period after which the monitor thread forces a cycle when
+    /// none ran (Go's `forcegcperiod`, 2 minutes by default), so a test can
+    /// see a periodic cycle in seconds. Process-wide; takes effect at once.
+    pub fn set_forcegc_period(period: std::time::Duration) {
+        crate::sysmon::set_period(period);
     }
 
     /// How many GC pointer slots `value.trace` visits.

@@ -3,7 +3,10 @@
 //! `endCycle`; design 44167).
 //!
 //! * **Goal**: `heap_marked × (1 + GOGC/100)`, at least 4 MiB × GOGC/100,
-//!   capped by GOMEMLIMIT less max(3 %, 1 MiB) of headroom.
+//!   capped by GOMEMLIMIT less max(3 %, 1 MiB) of headroom, but never below
+//!   `heap_marked` (Go's `memoryLimitHeapGoal`): a limit below the live
+//!   heap makes cycles run back to back, and the GC CPU limiter
+//!   (`limiter.rs`) keeps that from taking the mutators' CPU.
 //! * **Trigger**: the goal less a runway, the heap the mutators will allocate
 //!   while marking runs: `runway = cons/mark × (1 − u)/u × last scan work`
 //!   with `u = 0.25`, clamped to [45/64, 61/64] of the way from
@@ -18,8 +21,8 @@
 //!   (`revise`). Background markers bank their scan work as credit that
 //!   assists take before scanning themselves (Go: `bgScanCredit`).
 //!
-//! Invariants: `goal >= heap_marked` unless the memory limit forces it lower
-//! (then the limit wins, as in Go); `heap_marked <= trigger <= goal`; with
+//! Invariants: `goal >= heap_marked`, whatever the memory limit (as in
+//! Go); `heap_marked <= trigger <= goal`; with
 //! GOGC=off and no memory limit the goal is infinite and no cycle is ever
 //! triggered by allocation.
 
@@ -41,6 +44,8 @@ static HEAP_MARKED: AtomicU64 = AtomicU64::new(0);
 static TRIGGER: AtomicU64 = AtomicU64::new(0);
 /// The heap goal of the next (or running) cycle (Go: `heapGoal`).
 static GOAL: AtomicU64 = AtomicU64::new(0);
+/// The goal of the last completed cycle (Go: `lastHeapGoal`).
+static LAST_HEAP_GOAL: AtomicU64 = AtomicU64::new(0);
 /// Scan work of the last cycle, in bytes (Go: `lastHeapScan`).
 static LAST_SCAN: AtomicU64 = AtomicU64::new(0);
 /// Scan work done so far this cycle, flushed by markers in batches (Go:
@@ -141,10 +146,23 @@ pub fn goal_for(marked: u64, gc_percent: Option<u32>, memory_limit: u64) -> u64 
     if memory_limit >= env::NO_MEMORY_LIMIT {
         return percent_goal;
     }
-    // Go keeps max(3 %, 1 MiB) of headroom under the limit for non-heap
-    // memory and fragmentation (memoryLimitHeapGoalHeadroomPercent).
-    let headroom = (memory_limit / 100 * 3).max(1 << 20);
-    percent_goal.min(memory_limit.saturating_sub(headroom))
+    percent_goal.min(memory_limit_goal(marked, memory_limit))
+}
+
+/// Go's `memoryLimitHeapGoal` with the heap as all the memory counted
+/// against the limit: the limit less max(3 %, 1 MiB) of headroom for
+/// fragmentation (`memoryLimitHeapGoalHeadroomPercent`,
+/// `memoryLimitMinHeapGoalHeadroom`; the whole headroom when the limit is
+/// less than twice it), and never below the marked heap. That floor is
+/// what keeps a limit below the live heap from a death spiral: with a goal
+/// under `marked`, every allocation during marking would owe all the
+/// remaining scan work (`assist_work_per_byte` has no runway left). At the
+/// floor the collector runs back to back, assists see 10 % of runway (the
+/// goal × 1.1 of `revise`), and the GC CPU limiter bounds what they cost.
+fn memory_limit_goal(marked: u64, limit: u64) -> u64 {
+    let headroom = (limit / 100 * 3).max(1 << 20);
+    let goal = if limit < 2 * headroom { headroom } else { limit - headroom };
+    goal.max(marked)
 }
 
 /// Recomputes goal and trigger from the last marked size (Go: `commit`).
@@ -191,6 +209,7 @@ pub fn start_cycle(heap_live: u64) {
     SCAN_WORK.store(0, Ordering::Release);
     BG_CREDIT.store(0, Ordering::Release);
     ASSIST_NS.store(0, Ordering::Release);
+    crate::gccpu::cycle_start();
 }
 
 /// Adds scan work done by a marker (`background`: a dedicated worker, whose
@@ -256,6 +275,7 @@ pub fn assist_work_per_byte(heap_live: u64) -> f64 {
 /// just before it is reset to `marked`.
 pub fn end_cycle(marked: u64, heap_live: u64, u_extra: f64) {
     init();
+    LAST_HEAP_GOAL.store(GOAL.load(Ordering::Acquire), Ordering::Release);
     let work = SCAN_WORK.load(Ordering::Acquire);
     {
         let mut st = STATE.lock();
@@ -278,6 +298,12 @@ pub fn end_cycle(marked: u64, heap_live: u64, u_extra: f64) {
     }
     HEAP_MARKED.store(marked, Ordering::Release);
     commit();
+}
+
+/// The goal the last completed cycle ran against (Go: `lastHeapGoal`,
+/// recorded in `endCycle` before `commit` sets the next one).
+pub fn last_heap_goal() -> u64 {
+    LAST_HEAP_GOAL.load(Ordering::Acquire)
 }
 
 /// The pacer's state after a cycle, for `GODEBUG=gcpacertrace=1` (Go
@@ -377,5 +403,22 @@ mod tests {
         assert_eq!(g, limit - limit / 100 * 3);
         let g = goal_for(80 << 20, None, limit);
         assert_eq!(g, limit - limit / 100 * 3, "GOGC=off with a limit still collects");
+        // Below twice the 1 MiB minimum headroom the goal is the headroom.
+        assert_eq!(goal_for(0, Some(100), 3 << 19), 1 << 20);
+    }
+
+    /// A limit below the live heap puts the goal at the live heap, never
+    /// under it (Go: `memoryLimitHeapGoal`'s `max(goal, heapMarked)`), and
+    /// the trigger with it: cycles run back to back.
+    #[rstest]
+    #[case(200 << 20, 128 << 20)]
+    #[case(32 << 20, 8 << 20)]
+    #[case(5 << 20, 1 << 20)]
+    fn memory_limit_below_live_heap_floors_goal_at_marked(#[case] marked: u64, #[case] limit: u64) {
+        for p in [Some(50), Some(100), None] {
+            let g = goal_for(marked, p, limit);
+            assert_eq!(g, marked);
+            assert_eq!(trigger_for(marked, g, 0.5, marked), marked);
+        }
     }
 }

@@ -74,6 +74,18 @@ pub struct MemStats {
     pub pauses: Vec<Duration>,
     /// Unix time of the last cycle's end, in ns (Go: `LastGC`).
     pub last_gc_unix_ns: u64,
+    /// Fraction of the available CPU time (GOMAXPROCS × the time since the
+    /// collector's first use) spent in the collector: pauses (wall ×
+    /// GOMAXPROCS), assists and dedicated and fractional mark workers, idle
+    /// marking excluded; updated at each mark termination (Go:
+    /// `GCCPUFraction`).
+    pub gc_cpu_fraction: f64,
+    /// Over the last completed cycle's concurrent mark: dedicated plus
+    /// fractional mark-worker CPU time divided by the mark's wall time ×
+    /// GOMAXPROCS (Go plans 0.25). Without the runtime the mark threads are
+    /// dedicated workers; at GOMAXPROCS=2 one of them takes a processor,
+    /// 0.5.
+    pub mark_worker_fraction: f64,
     /// Root slots in use across all threads.
     pub roots: u64,
     /// True if the critical-section handshake uses `membarrier` (mutator side
@@ -118,6 +130,7 @@ pub fn record_stop(name: &'static str, start: std::time::Instant, end: std::time
     PAUSE_MAX_NS.fetch_max(ns, Ordering::Relaxed);
     TTSP_MAX_NS.fetch_max(ttsp.as_nanos() as u64, Ordering::Relaxed);
     record_pause_ns(ns);
+    crate::gccpu::add_pause(start, end);
     pause
 }
 
@@ -234,6 +247,8 @@ pub(crate) fn fill(s: &mut MemStats) {
     s.pin_wait_max = Duration::from_nanos(PIN_WAIT_MAX_NS.load(Ordering::Relaxed));
     s.pauses = PAUSES.lock().iter().map(|&n| Duration::from_nanos(n)).collect();
     s.last_gc_unix_ns = LAST_GC_UNIX_NS.load(Ordering::Relaxed);
+    s.gc_cpu_fraction = crate::gccpu::gc_cpu_fraction();
+    s.mark_worker_fraction = crate::gccpu::mark_worker_fraction();
 }
 
 /// Formats a duration as Go's gctrace does (`fmtNSAsMS`): whole ms from 10 ms

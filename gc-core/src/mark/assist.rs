@@ -15,6 +15,10 @@
 //!   it, so no grey object is ever in flight across a stop. What it leaves
 //!   unscanned it publishes to the global lists before returning, where the
 //!   background marker finds it without a stop.
+//! * While the GC CPU limiter is on (`limiter.rs`) an assist does nothing:
+//!   the allocation proceeds in debt (Go: the `limiting()` check at the top
+//!   of `gcAssistAlloc`). Each scanning assist's time goes to `gccpu` and
+//!   may update the limiter.
 //! * An assist that finds no grey work left forgives the rest of the debt
 //!   and grants one over-assist's worth of allocation (Go parks the
 //!   goroutine until the cycle ends instead): the markers are about to
@@ -32,6 +36,12 @@ use std::time::Instant;
 #[cold]
 #[inline(never)]
 pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
+    if crate::limiter::limiting() {
+        // The GC CPU limiter is on: allocate without paying (Go:
+        // gcAssistAlloc returns at once). The debt stays, to be paid once
+        // the limiter turns off or forgiven at mark termination.
+        return;
+    }
     let heap_live = heap().heap_live.load(Ordering::Relaxed).max(0) as u64;
     let per_byte = pacer::assist_work_per_byte(heap_live).max(1e-9);
     let debt = assist_bytes.unsigned_abs();
@@ -54,12 +64,23 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     // from credit is a few atomic operations, and may happen every few
     // allocations when the heap is past its goal.
     let t0 = Instant::now();
+    // In flight for the GC CPU limiter: an assist that owes the rest of the
+    // cycle's work can last a whole cycle.
+    let cpu = crate::gccpu::Timer::start_at(crate::gccpu::MarkWork::Assist, t0);
     // Shade what our own barrier buffered first: it is work nobody else can
     // see yet.
     wbuf.flush();
     let mut m = Marker::with_work(&WORK, core::mem::take(&mut wbuf.gcw));
     let mut ring = PrefetchRing::new();
-    m.drain_with(&mut ring, &mut |_, work| work >= want);
+    // Stop early if the limiter turns on meanwhile (Go: gcDrainN's
+    // `limiting()` check); checked every 64 objects.
+    let mut limited = false;
+    m.drain_with(&mut ring, &mut |n, work| {
+        if n % 64 == 0 && crate::limiter::limiting() {
+            limited = true;
+        }
+        work >= want || limited
+    });
     let done = m.scan_work;
     pacer::add_scan_work(done, false);
     crate::stats::add_marked(m.bytes_marked, m.objects_marked);
@@ -69,7 +90,7 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     m.gcw.dispose(&WORK);
     wbuf.gcw = m.gcw;
     *assist_bytes += (done as f64 / per_byte) as i64 + 1;
-    if done < want {
+    if done < want && !limited {
         // No grey work left: forgive the debt and grant an allowance, so
         // that until work reappears the mutator tries again only every
         // `pay` bytes, and at least every OVER_ASSIST_WORK bytes (past the
@@ -80,4 +101,6 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     let t1 = Instant::now();
     crate::exectrace::slice("assist", "mark assist", t0, t1);
     pacer::add_assist_time(t1 - t0);
+    cpu.finish_at(t1);
+    crate::limiter::update_if_due(crate::gccpu::ns_since_epoch(t1));
 }

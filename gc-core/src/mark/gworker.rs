@@ -210,6 +210,16 @@ pub fn run_worker(p: &PMark, mode: WorkerMode, should_stop: &mut dyn FnMut() -> 
     let t0 = Instant::now();
     let entered = GATE.enter();
     if entered {
+        // CPU accounting by mode (Go's per-mode mark time; a Timer, since a
+        // dedicated turn may last the whole mark).
+        let _cpu = crate::gccpu::Timer::start_at(
+            match mode {
+                WorkerMode::Dedicated => crate::gccpu::MarkWork::Dedicated,
+                WorkerMode::Fractional => crate::gccpu::MarkWork::Fractional,
+                WorkerMode::Idle => crate::gccpu::MarkWork::Idle,
+            },
+            t0,
+        );
         let _t = crate::exectrace::SliceGuard::new(
             "mark",
             match mode {
