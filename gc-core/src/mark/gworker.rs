@@ -71,7 +71,7 @@ impl PMark {
 
 /// Who may drain (Go: `gcBlackenEnabled` for the scheduler's workers, and
 /// `work.nwait`): the protocol of `round.rs`.
-static GATE: RoundGate = RoundGate::new();
+static GATE: RoundGate = RoundGate::from_parts(AtomicBool::new(false), AtomicUsize::new(0));
 /// Set when the scheduler uninstalled during a round.
 static LOST: AtomicBool = AtomicBool::new(false);
 /// Dedicated slots not yet taken (Go: `dedicatedMarkWorkersNeeded`).

@@ -34,15 +34,14 @@ impl Default for RoundGate {
 
 impl RoundGate {
     /// A closed gate.
-    #[cfg(not(loom))]
-    pub const fn new() -> RoundGate {
-        RoundGate { open: AtomicBool::new(false), active: AtomicUsize::new(0) }
+    pub fn new() -> RoundGate {
+        RoundGate::from_parts(AtomicBool::new(false), AtomicUsize::new(0))
     }
 
-    /// A closed gate (loom's atomics have no const constructor).
-    #[cfg(loom)]
-    pub fn new() -> RoundGate {
-        RoundGate { open: AtomicBool::new(false), active: AtomicUsize::new(0) }
+    /// A gate from its two counters (`false`, `0` for a closed gate), for a
+    /// `static` (loom's atomics have no const constructor, std's do).
+    pub const fn from_parts(open: AtomicBool, active: AtomicUsize) -> RoundGate {
+        RoundGate { open, active }
     }
 
     /// Opens the round. Called by the coordinator while no worker is active.

@@ -1,0 +1,209 @@
+//! The collector with its mutators and mark workers on a gc-runtime
+//! (issue 12): workers really are Gs, a G inside `blocking` through whole
+//! cycles, Gs that migrate holding handles and reading `Member`s, a runtime
+//! dropped while a cycle marks, two runtimes alive at once. Each test runs
+//! in a child process (the collector is process-wide), under the checkmark
+//! and clobberfree detectors.
+
+mod child;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tricolor_gc::metrics::{self, Sample, Value};
+use tricolor_gc::runtime::{blocking, go, gosched, Runtime};
+use tricolor_gc::{Gc, Member, Trace};
+
+const DETECTORS: (&str, &str) = ("GODEBUG", "gccheckmark=1,clobberfree=1");
+const LIMIT: Duration = Duration::from_secs(120);
+
+#[derive(Trace)]
+struct Node {
+    next: Member<Node>,
+    val: u64,
+}
+
+fn list(n: u64) -> Gc<Node> {
+    let mut head: Option<Gc<Node>> = None;
+    for val in 0..n {
+        head = Some(Gc::new(Node { next: Member::from_opt(head.as_ref()), val }));
+    }
+    head.expect("n > 0")
+}
+
+fn sum(mut cur: Option<Gc<Node>>) -> u64 {
+    let mut s = 0;
+    while let Some(n) = cur {
+        s += n.val;
+        cur = n.next.get();
+    }
+    s
+}
+
+fn runtime(procs: usize) -> Runtime {
+    // SAFETY (the migration contract): these tests hold no thread-local
+    // borrow or thread-bound guard across an allocation or a runtime call.
+    unsafe { Runtime::builder().procs(procs).allow_migration() }.build().expect("runtime")
+}
+
+fn metric(name: &'static str) -> f64 {
+    let mut s = [Sample::new(name)];
+    metrics::read(&mut s);
+    match s[0].value {
+        Value::Float64(v) => v,
+        Value::Uint64(v) => v as f64,
+        ref v => panic!("{name}: {v:?}"),
+    }
+}
+
+/// Garbage until `cycles` more cycles completed.
+fn churn_until(cycles: u64) {
+    let end = tricolor_gc::mem_stats().num_gc + cycles;
+    let t0 = Instant::now();
+    while tricolor_gc::mem_stats().num_gc < end {
+        assert_eq!(sum(Some(list(2000))), 1999 * 2000 / 2);
+        assert!(t0.elapsed() < Duration::from_secs(60), "cycles did not complete");
+    }
+}
+
+#[test]
+fn workers_are_gs_idle_marking_happens_only_on_the_runtime() {
+    if child::is_child("workers_are_gs_idle_marking_happens_only_on_the_runtime") {
+        // Thread mode first: no idle marking exists without a scheduler.
+        churn_until(3);
+        assert_eq!(metric("/cpu/classes/gc/mark/idle:cpu-seconds"), 0.0, "idle marking without a runtime");
+        let rt = runtime(2);
+        rt.block_on(|| churn_until(6));
+        // One mutator G on two Ps: the other P marks as an idle worker G.
+        assert!(metric("/cpu/classes/gc/mark/idle:cpu-seconds") > 0.0, "no idle worker G ran");
+        return;
+    }
+    child::run("workers_are_gs_idle_marking_happens_only_on_the_runtime", &[DETECTORS], LIMIT);
+}
+
+#[test]
+fn a_g_in_blocking_through_whole_cycles_keeps_its_handles() {
+    if child::is_child("a_g_in_blocking_through_whole_cycles_keeps_its_handles") {
+        let rt = runtime(2);
+        rt.block_on(|| {
+            let done = Arc::new(AtomicBool::new(false));
+            let d2 = done.clone();
+            let held = go(move || {
+                let l = list(5000);
+                let n0 = tricolor_gc::mem_stats().num_gc;
+                // In a syscall for as long as three cycles take.
+                blocking(|| {
+                    while !d2.load(Ordering::Acquire) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                });
+                assert!(tricolor_gc::mem_stats().num_gc >= n0 + 3);
+                sum(Some(l))
+            });
+            for _ in 0..3 {
+                churn_until(1);
+                tricolor_gc::collect();
+            }
+            done.store(true, Ordering::Release);
+            assert_eq!(held.join().unwrap(), 4999 * 5000 / 2);
+        });
+        return;
+    }
+    child::run("a_g_in_blocking_through_whole_cycles_keeps_its_handles", &[DETECTORS], LIMIT);
+}
+
+#[test]
+fn gs_migrate_holding_handles_and_reading_members() {
+    if child::is_child("gs_migrate_holding_handles_and_reading_members") {
+        let migrations = Arc::new(AtomicUsize::new(0));
+        let rt = runtime(2);
+        let m2 = migrations.clone();
+        rt.block_on(move || {
+            let hs: Vec<_> = (0..4u64)
+                .map(|g| {
+                    let m = m2.clone();
+                    go(move || {
+                        let keep = list(500 + g);
+                        let mut last = std::thread::current().id();
+                        for i in 0..400u64 {
+                            // Handles made here are dropped after switches,
+                            // often on another M.
+                            let mut cur = keep.next.get();
+                            let mut steps = 0;
+                            while let Some(n) = cur {
+                                steps += 1;
+                                if steps % 64 == 0 {
+                                    gosched();
+                                }
+                                cur = n.next.get();
+                            }
+                            let _garbage = list(50 + i % 7);
+                            let now = std::thread::current().id();
+                            if now != last {
+                                m.fetch_add(1, Ordering::Relaxed);
+                                last = now;
+                            }
+                        }
+                        sum(Some(keep))
+                    })
+                })
+                .collect();
+            for (g, h) in hs.into_iter().enumerate() {
+                let n = 500 + g as u64;
+                assert_eq!(h.join().unwrap(), (n - 1) * n / 2);
+            }
+        });
+        assert!(migrations.load(Ordering::Relaxed) > 0, "no G migrated: the test tested nothing");
+        assert!(tricolor_gc::mem_stats().num_gc >= 2, "no cycle ran beside the Gs");
+        return;
+    }
+    child::run("gs_migrate_holding_handles_and_reading_members", &[DETECTORS, ("GOGC", "20")], LIMIT);
+}
+
+#[test]
+fn a_runtime_dropped_while_its_workers_mark_hands_the_cycle_back() {
+    if child::is_child("a_runtime_dropped_while_its_workers_mark_hands_the_cycle_back") {
+        let keep = list(200_000);
+        for _ in 0..20 {
+            let rt = runtime(2);
+            // Start a cycle on the runtime's workers, then drop the runtime
+            // while it marks (the G returns as soon as marking started).
+            rt.block_on(|| {
+                let _l = list(20_000);
+                let n0 = tricolor_gc::mem_stats().num_gc;
+                std::thread::spawn(tricolor_gc::collect);
+                let t0 = Instant::now();
+                while tricolor_gc::mem_stats().num_gc == n0 && t0.elapsed() < Duration::from_millis(2) {
+                    gosched();
+                }
+            });
+            drop(rt);
+            // Plain thread: must finish on gc-core's own threads.
+            tricolor_gc::collect();
+        }
+        assert_eq!(sum(Some(keep)), 199_999 * 200_000 / 2);
+        return;
+    }
+    child::run("a_runtime_dropped_while_its_workers_mark_hands_the_cycle_back", &[DETECTORS], LIMIT);
+}
+
+#[test]
+fn two_runtimes_share_one_heap() {
+    if child::is_child("two_runtimes_share_one_heap") {
+        let (a, b) = (runtime(2), runtime(1));
+        let shared = list(1000);
+        let (s1, s2) = (shared.clone(), shared.clone());
+        let t = std::thread::spawn(move || b.block_on(move || (0..30).map(|_| sum(Some(s2.clone())) + sum(Some(list(300)))).sum::<u64>()));
+        let x = a.block_on(move || {
+            churn_until(3);
+            tricolor_gc::collect();
+            sum(Some(s1))
+        });
+        drop(a); // the host goes first; cycles continue without it
+        assert_eq!(x, 999 * 1000 / 2);
+        let y = t.join().unwrap();
+        assert_eq!(y, 30 * (999 * 1000 / 2 + 299 * 300 / 2));
+        tricolor_gc::collect();
+        return;
+    }
+    child::run("two_runtimes_share_one_heap", &[DETECTORS], LIMIT);
+}
