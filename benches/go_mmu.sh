@@ -25,9 +25,11 @@
 #                  and the label each run carries adds again), so
 #                  the series sticks at 0 and ends early (see docs/design.md,
 #                  "Execution trace, MMU and metrics (issue 13)")
-# and a check: the stw figure recomputed from `go tool trace -d` text with
-# the exact algorithm of gc-core/src/exectrace/mmu.rs (the worst window
-# starts or ends at a stop's edge); the largest difference is printed.
+# and two checks, rebuilt by this script's own code from `go tool trace -d`
+# text: the stw figure with the exact algorithm of
+# gc-core/src/exectrace/mmu.rs (the worst window starts or ends at a stop's
+# edge), and the default figure from its own model of which P is lost to
+# the collector when; the largest difference from the tool's is printed.
 # tricolor-gc's own rows (unless --no-ours): TRICOLOR_TRACE=file
 # examples/pause_probe 18 100000 and examples/churn4 50000, then
 # `gc-trace mmu file`. Runs are interleaved: run, then workload, then system.
@@ -61,7 +63,7 @@ while [ $# -gt 0 ]; do
         --keep-traces) KEEP=1 ;;
         --nice) NICE=${2:?--nice needs a niceness}; shift ;;
         --nice=*) NICE=${1#--nice=} ;;
-        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
         *) echo "go_mmu.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
