@@ -151,6 +151,7 @@ def stw(dump, windows):
         sys.exit(f"{dump}: no GOMAXPROCS metric or no events")
     for w in windows:
         print(w, f"{mmu(pauses, float(start), float(end), float(w)):.6f}")
+    print("longest", max((b - a for a, b in pauses), default=0))
 
 def mmu_curve(changes, start, end, w):
     """Exact MMU of a piecewise-constant utilisation: changes is a sorted
@@ -250,6 +251,9 @@ def default(dump, windows):
 def ours(path, windows):
     rows = {}
     for line in open(path):
+        m = re.match(r'stops: .* max ([\d.]+) µs', line)
+        if m:
+            print("longest", round(float(m.group(1)) * 1000))
         m = re.match(r'\s*([\d.]+) (µs|ms|s)\s+([\d.]+)\s*$', line)
         if m:
             us = float(m.group(1)) * {"µs": 1, "ms": 1e3, "s": 1e6}[m.group(2)]
@@ -283,7 +287,7 @@ def win(ns):
     return f"{ns // 1000} µs" if ns < 10**6 else (f"{ns // 10**6} ms" if ns < 10**9 else f"{ns // 10**9} s")
 
 def table(raw):
-    cells, checks, windows, runs = {}, [], [], set()
+    cells, checks, windows, runs, longest = {}, [], [], set(), {}
     for i, line in enumerate(open(raw)):
         if i == 0:
             continue
@@ -291,6 +295,10 @@ def table(raw):
         if v == "":
             continue
         runs.add(run)
+        if w == "longest":
+            if fig in ("stops", "stw"):
+                longest.setdefault((wl, sysname), []).append(float(v) / 1e6)
+            continue
         if w not in windows:
             windows.append(w)
         if fig.endswith("-check"):
@@ -298,8 +306,8 @@ def table(raw):
             continue
         cells.setdefault((wl, f"{sysname}/{fig}"), {}).setdefault(w, []).append(float(v))
     windows.sort(key=int)
-    print("| workload | figure | " + " | ".join(win(w) for w in windows) + " |")
-    print("|---|---|" + "---|" * len(windows))
+    print("| workload | figure | " + " | ".join(win(w) for w in windows) + " | longest stop, ms |")
+    print("|---|---|" + "---|" * len(windows) + "---|")
     for wl in ("pauseprobe", "churn4"):
         for key in LABELS:
             row = cells.get((wl, key))
@@ -315,7 +323,11 @@ def table(raw):
                 else:
                     out.append(f"{fmt(statistics.median(v))} ({fmt(v[0])}–{fmt(v[-1])})")
             n = max(len(x) for x in row.values())
-            print(f"| {wl} | {LABELS[key]}, n={n} | " + " | ".join(out) + " |")
+            sysname, fig = key.split("/")
+            lo = sorted(longest.get((wl, sysname), [])) if fig in ("stops", "stw") else []
+            ls = "" if not lo else (f"{statistics.median(lo):.2f}" if len(lo) == 1 else
+                                    f"{statistics.median(lo):.2f} ({lo[0]:.2f}–{lo[-1]:.2f})")
+            print(f"| {wl} | {LABELS[key]}, n={n} | " + " | ".join(out) + f" | {ls} |")
     # Pair each check with the same run's figure from the tool.
     by_run = {}
     for line in list(open(raw))[1:]:
@@ -440,7 +452,8 @@ go_figures() { # system workload run trace
     if "${SHIPPED[$s]}" "${DUMPFLAG[$s]}" "$tr" >"$OUT/traces/$s-$wl-$r.dump" 2>&1; then
         for fig in stw default; do
             python3 "$HELPER" $fig "$OUT/traces/$s-$wl-$r.dump" "${WINDOWS_NS[@]}" | while read -r w v; do
-                record "$s" "$wl" "$r" $fig-check "$w" "$v"
+                # The longest GC stop-the-world range (ns) goes with the stw row.
+                if [ "$w" = longest ]; then record "$s" "$wl" "$r" stw "$w" "$v"; else record "$s" "$wl" "$r" $fig-check "$w" "$v"; fi
             done
         done
     else
@@ -461,7 +474,8 @@ for r in $(seq 1 "$RUNS"); do
                 if ! TRICOLOR_TRACE=$tr nice -n "$NICE" "$TGT/release/examples/$ex" "${args[@]}" >"$OUT/logs/run-$s-$wl-$r.log" 2>&1; then
                     log "$s $wl run $r failed (see $OUT/logs/run-$s-$wl-$r.log)"; continue
                 fi
-                if "$TGT/release/gc-trace" mmu "$tr" >"$OUT/logs/mmu-$s-$wl-$r.txt" 2>&1; then
+                if "$TGT/release/gc-trace" mmu "$tr" >"$OUT/logs/mmu-$s-$wl-$r.txt" 2>&1 \
+                    && "$TGT/release/gc-trace" summary "$tr" >>"$OUT/logs/mmu-$s-$wl-$r.txt" 2>&1; then
                     python3 "$HELPER" ours "$OUT/logs/mmu-$s-$wl-$r.txt" "${WINDOWS_NS[@]}" | while read -r w v; do
                         record "$s" "$wl" "$r" stops "$w" "$v"
                     done
