@@ -278,6 +278,8 @@ LABELS = {
 def fmt(x):
     if x == 0:
         return "0"
+    if x < 0.005:
+        return "<0.01"
     if x >= 0.995:
         return f"{x:.3f}"
     return f"{x:.2f}"
