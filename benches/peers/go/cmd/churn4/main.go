@@ -1,6 +1,7 @@
 // Four-thread churn: a shared long-lived tree of depth 16; 4 goroutines each
 // build and drop `iters` linked lists of 32 nodes whose nodes point into the
 // shared tree. Usage: churn4 [iters=200000]
+// TRICOLOR_GO_TRACE=path writes a runtime/trace of the run (off by default).
 package main
 
 import (
@@ -53,6 +54,7 @@ func worker(shared *c.Node, iters int) int64 {
 
 func main() {
 	iters := c.IntArg(1, 200000)
+	stopTrace := c.StartTrace()
 	start := time.Now()
 	shared := c.BottomUp(sharedDepth)
 	sums := make([]int64, threads)
@@ -69,6 +71,7 @@ func main() {
 	for _, s := range sums {
 		total += s
 	}
+	stopTrace()
 	fmt.Printf("threads %d, iterations %d, shared nodes %d, check %d\n", threads, iters, shared.Check(), total)
 	c.Result("go", "churn4", start)
 }

@@ -4,6 +4,7 @@
 // becomes garbage). The loop timestamps each iteration; the gaps between
 // consecutive iterations are the mutator-side latency measure.
 // Usage: pauseprobe [liveDepth=20] [iters=500000]
+// TRICOLOR_GO_TRACE=path writes a runtime/trace of the run (off by default).
 package main
 
 import (
@@ -17,6 +18,7 @@ func main() {
 	liveDepth := c.IntArg(1, 20)
 	iters := c.IntArg(2, 500000)
 	const churnDepth = 6
+	stopTrace := c.StartTrace()
 	start := time.Now()
 	nslots := 1 << (liveDepth - churnDepth)
 	slots := make([]*c.Node, nslots)
@@ -40,6 +42,7 @@ func main() {
 	for _, s := range slots {
 		live += s.Check()
 	}
+	stopTrace()
 	fmt.Printf("live nodes %d, iterations %d, check %d\n", live, iters, check)
 	maxG, p99G := c.GapStats(gaps)
 	c.Result("go", "pauseprobe", start, "max_gap_us="+c.Fmt(maxG), "p99_gap_us="+c.Fmt(p99G))
