@@ -39,6 +39,15 @@ fn sum(mut cur: Option<Gc<Node>>) -> u64 {
     s
 }
 
+/// The current OS thread, read afresh after a possible switch (the
+/// migration contract's accessor pattern: never inlined, behind a compiler
+/// fence, so no thread-local address is reused from before a switch).
+#[inline(never)]
+fn thread_id() -> std::thread::ThreadId {
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
+    std::thread::current().id()
+}
+
 fn runtime(procs: usize) -> Runtime {
     // SAFETY (the migration contract): these tests hold no thread-local
     // borrow or thread-bound guard across an allocation or a runtime call.
@@ -72,7 +81,12 @@ fn workers_are_gs_idle_marking_happens_only_on_the_runtime() {
         churn_until(3);
         assert_eq!(metric("/cpu/classes/gc/mark/idle:cpu-seconds"), 0.0, "idle marking without a runtime");
         let rt = runtime(2);
-        rt.block_on(|| churn_until(6));
+        // A live heap big enough that marking outlasts a fractional turn.
+        rt.block_on(|| {
+            let keep = list(300_000);
+            churn_until(6);
+            drop(keep);
+        });
         // One mutator G on two Ps: the other P marks as an idle worker G.
         assert!(metric("/cpu/classes/gc/mark/idle:cpu-seconds") > 0.0, "no idle worker G ran");
         return;
@@ -123,7 +137,7 @@ fn gs_migrate_holding_handles_and_reading_members() {
                     let m = m2.clone();
                     go(move || {
                         let keep = list(500 + g);
-                        let mut last = std::thread::current().id();
+                        let mut last = thread_id();
                         for i in 0..400u64 {
                             // Handles made here are dropped after switches,
                             // often on another M.
@@ -136,8 +150,8 @@ fn gs_migrate_holding_handles_and_reading_members() {
                                 }
                                 cur = n.next.get();
                             }
-                            let _garbage = list(50 + i % 7);
-                            let now = std::thread::current().id();
+                            let _garbage = list(2000 + i % 7);
+                            let now = thread_id();
                             if now != last {
                                 m.fetch_add(1, Ordering::Relaxed);
                                 last = now;

@@ -22,7 +22,7 @@
 
 /// Atomics used by the root tables and the termination counters.
 pub(crate) mod atomic {
-    pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 }
 
 /// Cells used by the root tables; `UnsafeCell` has loom's closure API.

@@ -2,8 +2,9 @@
 //! may drain, and when the coordinator may conclude that no worker holds
 //! grey objects (Go: `gcBlackenEnabled` with `work.nwait`/`work.nproc`).
 //!
-//! Invariants (all accesses SeqCst, a Dekker pair between `enter` and
-//! `close`):
+//! Invariants (a Dekker pair between `enter` and `close`: each side's store
+//! and load are SeqCst with a SeqCst fence between them — loom models the
+//! fence, not a SeqCst total order of plain accesses, tokio-rs/loom#180):
 //! * A worker drains only between an `enter` that returned true and its
 //!   `leave`; it publishes every grey object it holds before `leave`.
 //! * `enter` counts the worker in `active` *before* it reads `open`, and
@@ -18,7 +19,7 @@
 //! atomics from `super::sync`, so that loom checks this very code
 //! (`tests/loom_round.rs`).
 
-use super::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use super::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 
 /// The gate of one round.
 pub struct RoundGate {
@@ -53,6 +54,7 @@ impl RoundGate {
     /// [`leave`](Self::leave)), false if the round is closed (not counted).
     pub fn enter(&self) -> bool {
         self.active.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         if self.open.load(Ordering::SeqCst) {
             return true;
         }
@@ -93,6 +95,7 @@ impl RoundGate {
     /// until the next [`open`](Self::open).
     pub fn close(&self, mut idle: impl FnMut(u32)) {
         self.open.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         let mut spins = 0u32;
         while self.active.load(Ordering::SeqCst) != 0 {
             idle(spins);
