@@ -19,6 +19,9 @@
 //!   the allocation proceeds in debt (Go: the `limiting()` check at the top
 //!   of `gcAssistAlloc`). Each scanning assist's time goes to `gccpu` and
 //!   may update the limiter.
+//! * An assist ends early, keeping the rest of its debt, when the CPU
+//!   limiter is on or a stop of the world is pending (checked every 64
+//!   objects), so a stop waits for at most that much scanning.
 //! * An assist that finds no grey work left forgives the rest of the debt
 //!   and grants one over-assist's worth of allocation (Go parks the
 //!   goroutine until the cycle ends instead): the markers are about to
@@ -74,9 +77,12 @@ pub fn assist(wbuf: &mut WbBuf, assist_bytes: &mut i64) {
     let mut ring = PrefetchRing::new();
     // Stop early if the limiter turns on meanwhile (Go: gcDrainN's
     // `limiting()` check); checked every 64 objects.
+    // Likewise when a stop of the world is pending: the stop waits for this
+    // section, so an assist that kept scanning would make the pause as long
+    // as the assist (6 ms seen); it publishes its work and keeps its debt.
     let mut limited = false;
     m.drain_with(&mut ring, &mut |n, work| {
-        if n % 64 == 0 && crate::limiter::limiting() {
+        if n % 64 == 0 && (crate::limiter::limiting() || crate::mutator::stop_pending()) {
             limited = true;
         }
         work >= want || limited

@@ -273,6 +273,13 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// True if a stop of the world is waiting for the threads inside short
+/// critical sections (a long section, an assist, should end soon).
+#[inline]
+pub fn stop_pending() -> bool {
+    STOP.load(Ordering::Relaxed)
+}
+
 /// True if the calling thread is inside `pin`.
 #[inline]
 pub fn pinned() -> bool {
