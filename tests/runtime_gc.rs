@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tricolor_gc::metrics::{self, Sample, Value};
 use tricolor_gc::runtime::{blocking, go, gosched, Runtime};
-use tricolor_gc::{Gc, Member, Trace};
+use tricolor_gc::{Gc, GcVec, Member, Trace};
 
 const DETECTORS: (&str, &str) = ("GODEBUG", "gccheckmark=1,clobberfree=1");
 const LIMIT: Duration = Duration::from_secs(120);
@@ -220,4 +220,31 @@ fn two_runtimes_share_one_heap() {
         return;
     }
     child::run("two_runtimes_share_one_heap", &[DETECTORS], LIMIT);
+}
+
+/// R19: a G switch inside `GcVec::retain`'s closure (which runs under the
+/// vector's lock) panics naming `retain`, before anything parks; the
+/// vector stays usable.
+#[test]
+fn a_g_switch_inside_retain_is_refused() {
+    let rt = runtime(1);
+    rt.block_on(|| {
+        let v: GcVec<Node> = GcVec::new();
+        v.push(&list(3));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            v.retain(|_| {
+                gosched();
+                true
+            })
+        }));
+        let msg = match r {
+            Ok(()) => panic!("the switch inside retain was allowed"),
+            Err(p) => p.downcast_ref::<String>().cloned().unwrap_or_default(),
+        };
+        assert!(msg.contains("GcVec::retain"), "{msg}");
+        v.push(&list(2));
+        assert_eq!(v.len(), 2);
+        v.retain(|n| n.val == 1);
+        assert_eq!(v.len(), 1);
+    });
 }

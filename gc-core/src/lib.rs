@@ -96,6 +96,16 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     mutator::blocking(f)
 }
 
+/// For a scheduler (gc-runtime), before it parks or yields a G: panics
+/// with a clear message if the calling thread is inside a `pin` or inside
+/// the closure `GcVec::retain` runs under its lock, where a switch would
+/// carry the pin's section or the lock to another G.
+#[doc(hidden)]
+#[track_caller]
+pub fn assert_may_switch() {
+    mutator::assert_may_switch()
+}
+
 /// Go's `debug.SetGCPercent`: returns the previous value (-1 = off).
 pub fn set_gc_percent(percent: i32) -> i32 {
     pacer::set_gc_percent(percent)

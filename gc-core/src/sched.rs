@@ -124,7 +124,7 @@ pub fn preempt_pending() -> bool {
 #[cold]
 #[inline(never)]
 pub(crate) fn preempt_slow() {
-    if crate::mutator::pinned() || std::thread::panicking() {
+    if !crate::mutator::may_switch() || std::thread::panicking() {
         return;
     }
     if let Some(f) = PREEMPT_HOOK.get() {

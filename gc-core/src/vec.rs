@@ -365,7 +365,11 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
     pub fn retain(&self, mut keep: impl FnMut(&Gc<T>) -> bool) {
         let _w = self.lock_writer("GcVec::retain");
         let snapshot: Vec<Gc<T>> = (0..self.len()).filter_map(|i| self.get(i)).collect();
-        let kept: Vec<bool> = snapshot.iter().map(&mut keep).collect();
+        let kept: Vec<bool> = {
+            // The closure runs under the writer lock: no G switch in it.
+            let _ns = mutator::NoSwitch::enter();
+            snapshot.iter().map(&mut keep).collect()
+        };
         self.write(|m| {
             let a = elems(self.array.target());
             let mut j = 0;

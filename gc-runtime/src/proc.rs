@@ -1250,14 +1250,15 @@ pub(crate) fn exitsyscall(m: &M, g: GRef) {
     unsafe { suspend(g, Switch::ExitSyscall) };
 }
 
-/// Refuses a G switch inside a gc-core pin: the pin's critical section
-/// belongs to this OS thread's mutator, so it must not span a switch (the
+/// Refuses a G switch inside a gc-core pin (the pin's critical section
+/// belongs to this OS thread's mutator, so it must not span a switch: the
 /// G could resume on another M while this M runs other Gs "inside" the
-/// pin, and every stop of the world would wait for it). Panics with
+/// pin, and every stop of the world would wait for it) and inside the
+/// closure `GcVec::retain` runs under the vector's lock (R19). Panics with
 /// gc-core's message, before anything is parked.
 #[inline]
 pub(crate) fn assert_not_pinned() {
-    gc_core::blocking(|| ());
+    gc_core::assert_may_switch();
 }
 
 /// Yields the running G `g` to the global queue (Go: `goschedImpl`).

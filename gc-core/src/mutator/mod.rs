@@ -100,6 +100,10 @@ pub struct Mutator {
     pub roots: RootTable,
     /// Nesting depth of `pin` on this thread; owner-only.
     pin_depth: Cell<u32>,
+    /// Nesting depth of library code that runs user closures while holding
+    /// a lock of this thread (`GcVec::retain`); owner-only. A G switch
+    /// there is refused: the lock would be held across it.
+    no_switch: Cell<u32>,
 }
 
 // SAFETY: `local` is accessed under the ownership rules of the module doc;
@@ -120,6 +124,7 @@ impl Mutator {
             }),
             roots: RootTable::new(),
             pin_depth: Cell::new(0),
+            no_switch: Cell::new(0),
         }
     }
 
@@ -271,6 +276,56 @@ pub fn safepoint() {
 pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     assert_not_pinned("blocking()", "a pinned thread cannot block: every stop waits for it");
     f()
+}
+
+/// While alive, the calling thread may not switch Gs (`GcVec::retain` runs
+/// its closure holding the vector's writer lock: a G parked there would
+/// hold the lock while other Gs block their Ms on it).
+pub(crate) struct NoSwitch(*const Mutator);
+
+impl NoSwitch {
+    pub(crate) fn enter() -> NoSwitch {
+        let p = current_or_register();
+        if p == EXITED {
+            return NoSwitch(core::ptr::null());
+        }
+        // SAFETY: our own live mutator; the field is owner-only.
+        let m = unsafe { &*p };
+        m.no_switch.set(m.no_switch.get() + 1);
+        NoSwitch(p)
+    }
+}
+
+impl Drop for NoSwitch {
+    fn drop(&mut self) {
+        // SAFETY: the mutator we incremented, on the same thread (no switch
+        // happened while this guard lived).
+        if let Some(m) = unsafe { self.0.as_ref() } {
+            m.no_switch.set(m.no_switch.get() - 1);
+        }
+    }
+}
+
+/// True if the calling thread may switch Gs: not pinned, not inside a
+/// closure that `GcVec::retain` runs under its lock.
+#[inline]
+pub fn may_switch() -> bool {
+    let p = current_ptr();
+    // SAFETY: a registered, not exited, mutator is ours and alive.
+    p.is_null() || p == EXITED || unsafe { (*p).pin_depth.get() == 0 && (*p).no_switch.get() == 0 }
+}
+
+/// Panics with a clear message if the calling thread may not switch Gs
+/// (what a scheduler calls before it parks or yields a G).
+#[track_caller]
+pub fn assert_may_switch() {
+    assert_not_pinned("a G switch (a channel operation, a lock, sleep, gosched)", "end the pin first");
+    if !may_switch() {
+        panic!(
+            "tricolor-gc: a G switch (a channel operation, a lock, sleep, gosched) inside the closure of \
+             GcVec::retain, which holds the vector's writer lock: other Gs would block their threads on it"
+        );
+    }
 }
 
 /// True if a stop of the world is waiting for the threads inside short
