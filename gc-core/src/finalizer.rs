@@ -167,8 +167,11 @@ pub(crate) fn queue(tasks: impl IntoIterator<Item = Task>) {
 }
 
 /// True on the finalizer thread (so inside a `Drop` or a cleanup the
-/// collector runs).
+/// collector runs). Never inlined, behind a compiler fence: the caller may
+/// be a gc-runtime G that changed thread since its last call (R13).
+#[inline(never)]
 pub(crate) fn on_finalizer_thread() -> bool {
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
     ON_FINALIZER_THREAD.with(|c| c.get())
 }
 

@@ -27,7 +27,10 @@
 //! * `retain` calls the user's closure outside every critical section, on
 //!   rooted handles. The closure may read the vector (readers take no
 //!   lock); a write from it would wait for the lock its own thread holds,
-//!   so writers check the lock's holder first and panic instead.
+//!   so writers check the lock's holder first and panic instead. The
+//!   holder's token is computed by a call that is never inlined, so it is
+//!   the thread's running the writer now, even for a gc-runtime G that
+//!   changed thread since its last write (R13).
 //! * Every size derived from user input (`with_capacity`) is checked before
 //!   any critical section, with `Vec`'s `capacity overflow` panic, and
 //!   against the machine's RAM and swap (an `out of memory` panic).
@@ -83,10 +86,18 @@ impl Drop for WriterGuard<'_> {
 
 /// A non-zero token of the calling thread, distinct among live threads:
 /// the address of one of its thread-locals.
+///
+/// Never inlined, and the call starts with a compiler fence: inlined, the
+/// address is a value the optimizer may compute once per function and
+/// reuse after a call that moved the caller to another thread (a
+/// gc-runtime G switch, row R13): a G would then present another thread's
+/// token, and find itself the "holder" of a lock another G holds there.
+#[inline(never)]
 fn thread_token() -> usize {
     thread_local! {
         static TOKEN: u8 = const { 0 };
     }
+    core::sync::atomic::compiler_fence(Ordering::SeqCst);
     TOKEN.with(|t| t as *const u8 as usize)
 }
 

@@ -241,11 +241,14 @@ thread_local! {
     static CURRENT_M: Cell<*const M> = const { Cell::new(ptr::null()) };
 }
 
-/// The current thread's M, if it is one. Never inlined, so the thread-local
-/// address is computed afresh on every call: a caller on a G stack may have
-/// migrated since its last call.
+/// The current thread's M, if it is one. Never inlined, and the call
+/// starts with a compiler fence (an effect the optimizer cannot rule out,
+/// so it never merges two calls), so the thread-local is read afresh on
+/// every call: a caller on a G stack may have migrated since its last call
+/// (R13).
 #[inline(never)]
 pub(crate) fn current_m() -> Option<&'static M> {
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
     let p = CURRENT_M.with(Cell::get);
     // SAFETY: CURRENT_M is set only by mstart to its own `M`, which outlives
     // every use on this thread (it is cleared before mstart returns).

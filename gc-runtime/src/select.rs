@@ -254,9 +254,14 @@ thread_local! {
     });
 }
 
-/// A uniform random number in `0..n` (wyrand; Go: `cheaprandn`).
+/// A uniform random number in `0..n` (wyrand; Go: `cheaprandn`), from the
+/// calling M's generator. Never inlined, behind a compiler fence: a select
+/// in a G may run on another M than the caller's previous one, and an
+/// inlined access could reuse that M's `RNG` address (R13).
 #[cfg(not(loom))]
+#[inline(never)]
 fn rand_below(n: usize) -> usize {
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     RNG.with(|r| {
         let s = r.get().wrapping_add(0xa076_1d64_78bd_642f);
         r.set(s);

@@ -10,6 +10,9 @@
 //!   events recorded just before a thread exits still reach the file.
 //! * Only the writer pops; it drains every registered buffer on each tick
 //!   and once more when the trace stops, after tracing was switched off.
+//! * The thread-local is touched only inside `push`, which is never
+//!   inlined, so a caller that changed OS thread since its last event (a
+//!   gc-runtime G) reaches its current thread's buffer (R13).
 
 use super::Record;
 use crossbeam_queue::SegQueue;
@@ -31,9 +34,13 @@ thread_local! {
 }
 
 /// Appends `r` to the calling thread's buffer. During thread teardown,
-/// when the buffer is gone, the event is dropped.
-#[inline]
+/// when the buffer is gone, the event is dropped. Never inlined, behind a
+/// compiler fence: the caller may be a gc-runtime G that changed thread
+/// since its last event (R13), and `MINE`'s lazy initialisation must run
+/// on the thread that owns the slot.
+#[inline(never)]
 pub(super) fn push(r: Record) {
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     let _ = MINE.try_with(|b| b.push(r));
 }
 

@@ -7,7 +7,8 @@
 //! be mapped, and nothing else in the trace would change.
 //!
 //! Invariants: track 0 is the process (counters); a thread's track number is
-//! assigned at its first event and never reused.
+//! assigned at its first event and never reused; the thread-local holding
+//! it is read only inside `current`, which is never inlined (R13).
 
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -21,9 +22,12 @@ thread_local! {
     static TRACK: Cell<u64> = const { Cell::new(0) };
 }
 
-/// The calling thread's track (assigned at its first event).
-#[inline]
+/// The calling thread's track (assigned at its first event). Never
+/// inlined, behind a compiler fence: the caller may be a gc-runtime G that
+/// changed thread since its last event (R13).
+#[inline(never)]
 pub(super) fn current() -> u64 {
+    core::sync::atomic::compiler_fence(Ordering::SeqCst);
     TRACK
         .try_with(|t| {
             let id = t.get();

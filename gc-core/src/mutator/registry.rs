@@ -21,12 +21,18 @@
 //! * At every stop, the fallback table's segments whose slots are all free
 //!   go to the spare list for new threads' tables (`reclaim_exited`), so an
 //!   exited thread costs no memory once its handles are gone.
+//! * The thread-locals (`CURRENT`, `GUARD`) are touched only inside
+//!   functions that are never inlined (`current_ptr`, `register`, the exit
+//!   guard's drop) and hold no reference to them past their return, so a
+//!   caller that changed OS thread between two calls (a gc-runtime G that
+//!   switched) reaches its current thread's slot (pointer-model R13).
 
 use super::{in_section, Mutator};
 use crate::fence;
 use crate::heap::heap;
 use core::cell::Cell;
 use core::ptr;
+use core::sync::atomic::{compiler_fence, Ordering};
 use parking_lot::{Mutex, MutexGuard};
 
 struct MutPtr(*const Mutator);
@@ -61,9 +67,18 @@ fn fallback() -> &'static Mutator {
 }
 
 /// The calling thread's mutator pointer: null if not yet registered,
-/// `EXITED` after teardown. Cheap: one thread-local load.
-#[inline(always)]
+/// `EXITED` after teardown. One call and one thread-local load.
+///
+/// Never inlined, and the call starts with a compiler fence: the optimizer
+/// assumes a function stays on one thread, so an inlined access lets it
+/// compute `CURRENT`'s address once and reuse it after a call that, under
+/// gc-runtime, switched the calling G to another OS thread (row R13); the
+/// G would then use the previous thread's mutator while that thread runs
+/// another G on it. A call it cannot see into, with an effect it cannot
+/// rule out, is made again, on whichever thread runs it.
+#[inline(never)]
 pub fn current_ptr() -> *const Mutator {
+    compiler_fence(Ordering::SeqCst);
     CURRENT.try_with(|c| c.get()).unwrap_or(EXITED)
 }
 
@@ -86,7 +101,8 @@ fn register() -> *const Mutator {
 }
 
 /// The calling thread's mutator pointer, registering the thread on its
-/// first GC operation (`EXITED` after teardown).
+/// first GC operation (`EXITED` after teardown). Reads `CURRENT` only
+/// through [`current_ptr`] (and `register`, a call of its own).
 #[inline(always)]
 pub(super) fn current_or_register() -> *const Mutator {
     let p = current_ptr();
