@@ -12,6 +12,12 @@
 //!   races with g0 reading the G's stack. [`Unparker::unpark`] is `goready`:
 //!   the G goes to the current P's `runnext` (when called on an M of the
 //!   same runtime), else to the global queue, then `wakep`.
+//! * **A G that is unwinding** (`std::thread::panicking()`, say a `Drop`
+//!   that sends on a channel during a panic, or a panic hook that parks)
+//!   must not change OS thread: std's panic count is per thread (row R14).
+//!   [`park`] runs `commit` on the G's own stack and then blocks the M,
+//!   which hands its P to others first; the Unparker wakes that M, which
+//!   takes a P again on its own thread (`proc::park_keeping_m`).
 //! * **Outside a runtime** (a plain thread, or a G inside `blocking`, which
 //!   owns its OS thread then): [`park`] parks the OS thread on a flag:
 //!   `commit` runs first, then the thread waits until the flag is set;
@@ -25,7 +31,7 @@
 //! without calling it leaves the waiter parked, which the deadlock check
 //! reports when nothing else can run.
 
-use crate::proc::{self, GRef};
+use crate::proc::{self, GRef, KeptM, Sched};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::Thread;
@@ -88,6 +94,9 @@ struct ThreadWaiter {
 enum Target {
     G(GRef),
     Thread(Arc<ThreadWaiter>),
+    /// A G that parked while unwinding: it stays on its M, which blocks
+    /// (R14; `proc::park_keeping_m`).
+    KeptM(Arc<KeptM>, Arc<Sched>),
 }
 
 /// A handle that makes one parked waiter runnable again (Go: the *g handed to goready).
@@ -109,6 +118,7 @@ impl std::fmt::Debug for Unparker {
             // SAFETY: the G is parked and owned by this Unparker; its id is immutable.
             Target::G(g) => write!(f, "Unparker(G{})", unsafe { g.as_ref() }.id),
             Target::Thread(w) => write!(f, "Unparker({:?})", w.thread.id()),
+            Target::KeptM(..) => write!(f, "Unparker(unwinding G)"),
         }
     }
 }
@@ -135,6 +145,7 @@ impl Unparker {
                 w.woken.store(true, Ordering::Release);
                 w.thread.unpark();
             }
+            Target::KeptM(w, s) => w.ready(&s),
         }
     }
 }
@@ -161,8 +172,17 @@ pub(crate) fn park(reason: WaitReason, commit: impl FnOnce(Unparker) -> bool) {
 }
 
 fn park_impl<F: FnOnce(Unparker) -> bool>(reason: WaitReason, commit: F) {
-    if let Some((_m, g)) = proc::current_running_g() {
+    if let Some((m, g)) = proc::current_running_g() {
         proc::assert_not_pinned();
+        if std::thread::panicking() {
+            // Unwinding: the G must stay on this OS thread (R14). The commit
+            // runs here, on the G's stack, which no other M can resume.
+            let w = KeptM::new();
+            if commit(Unparker { target: Target::KeptM(w.clone(), m.sched.clone()) }) {
+                proc::park_keeping_m(m, g, reason, &w);
+            }
+            return;
+        }
         let mut slot = std::mem::ManuallyDrop::new(commit);
         let src: *mut F = &mut *slot;
         // SAFETY: g is the running G of this thread; `slot` lives on its

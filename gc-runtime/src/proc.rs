@@ -43,6 +43,16 @@
 //!   before releasing a P, so the check never sees a runnable G missing
 //!   (a G that leaves a syscall stops counting in `nsyscall` only once it
 //!   holds a P or sits on the global queue).
+//! * An unwinding G (`std::thread::panicking()`) never leaves its M (row
+//!   R14: std's panic count is per OS thread). It parks by blocking the M
+//!   after handing the P off (`park_keeping_m`; asleep for `checkdead`
+//!   until readied), and yields or leaves a syscall without a free P by
+//!   waiting on its M for one (`acquire_p_keeping_m`, counted in
+//!   `nsyscall` meanwhile). Such an M waits in `Locked::pwait`; a P that
+//!   comes free goes to it first (`pidleput_locked`), and every M lends
+//!   its P to it after running a G (`schedule`), so it cannot starve
+//!   behind Gs that never block. It is never queued, so no other M can
+//!   resume it.
 //!
 //! Not here (documented in docs/runtime.md): netpoll (no network poller),
 //! async (signal) preemption, changing GOMAXPROCS after build, and the GC
@@ -288,6 +298,9 @@ pub(crate) struct Locked {
     midle: Vec<Arc<MShared>>,
     timer_sleeper: Option<Arc<MShared>>,
     main_waiters: Vec<Arc<MainWaiter>>,
+    /// Ms whose G is unwinding and runnable again, waiting for a P they
+    /// can take on their own thread (R14), first come first served.
+    pwait: VecDeque<Arc<KeptM>>,
 }
 
 /// The block_on waiter of a main G.
@@ -318,8 +331,11 @@ pub(crate) struct Sched {
     pub(crate) nmspinning: AtomicUsize,
     pub(crate) needspinning: AtomicBool,
     pub(crate) nmidle: AtomicUsize,
-    /// Gs inside `blocking` that do not yet hold a P again.
+    /// Gs inside `blocking` that do not yet hold a P again, and unwinding
+    /// Gs that are runnable but wait for a P on their own M (R14).
     pub(crate) nsyscall: AtomicUsize,
+    /// `Locked::pwait`'s length, read without the lock by `schedule`.
+    npwait: AtomicUsize,
     /// Live Gs (spawned, not yet dead).
     pub(crate) ngs: AtomicUsize,
     /// Pending timers on the Ps' heaps.
@@ -390,6 +406,7 @@ impl Sched {
                 midle: Vec::new(),
                 timer_sleeper: None,
                 main_waiters: Vec::new(),
+                pwait: VecDeque::new(),
             }),
             runqsize: AtomicUsize::new(0),
             npidle: AtomicUsize::new(nprocs),
@@ -397,6 +414,7 @@ impl Sched {
             needspinning: AtomicBool::new(false),
             nmidle: AtomicUsize::new(0),
             nsyscall: AtomicUsize::new(0),
+            npwait: AtomicUsize::new(0),
             ngs: AtomicUsize::new(0),
             ntimers: Arc::new(AtomicUsize::new(0)),
             timer_sleep: AtomicU64::new(u64::MAX),
@@ -470,10 +488,30 @@ impl Sched {
     // ---- idle Ps (pidleput, pidleget) ----
 
     fn pidleput_locked(&self, l: &mut Locked, p: usize) {
+        if self.give_p_to_kept_m_locked(l, p) {
+            return;
+        }
         self.procs[p].status.store(P_IDLE, Ordering::SeqCst);
         self.procs[p].m_id.store(-1, Ordering::Relaxed);
         l.pidle.push(p);
         self.npidle.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Hands the free P `p` to the first M in `pwait` (an unwinding G
+    /// waiting to run on its own thread, R14), unless the runtime is shutting
+    /// down. The P stays `_Prunning`: it goes from one owner to the next
+    /// without being idle, so `checkdead` never sees it idle meanwhile.
+    fn give_p_to_kept_m_locked(&self, l: &mut Locked, p: usize) -> bool {
+        if l.pwait.is_empty() || self.shutdown.load(Ordering::SeqCst) {
+            return false;
+        }
+        let Some(w) = l.pwait.pop_front() else { return false };
+        self.npwait.fetch_sub(1, Ordering::SeqCst);
+        self.procs[p].status.store(P_RUNNING, Ordering::SeqCst);
+        let mut st = w.st.lock();
+        st.p = Some(p);
+        w.cv.notify_one();
+        true
     }
 
     fn pidleget_locked(&self, l: &mut Locked) -> Option<usize> {
@@ -833,7 +871,33 @@ fn schedule(m: &M) {
             m.sched.wakep();
         }
         execute(m, g, inherit);
+        // An unwinding G waiting for a P can run on its own M only: it
+        // goes before everything this M could run next (R14).
+        if m.sched.npwait.load(Ordering::SeqCst) > 0 {
+            lend_p_to_kept_m(m);
+        }
     }
+}
+
+/// Gives this M's P to the first M waiting in `pwait` and parks this M
+/// (`stopm`) until it is handed a P again.
+fn lend_p_to_kept_m(m: &M) {
+    let s = &m.sched;
+    if m.p.get().is_none() {
+        return; // shutting down
+    }
+    let mut l = s.lock.lock();
+    if l.pwait.is_empty() {
+        return;
+    }
+    let p = releasep(m);
+    if !s.give_p_to_kept_m_locked(&mut l, p) {
+        drop(l);
+        acquirep(m, p); // shutting down: keep it, schedule sees the flag
+        return;
+    }
+    drop(l);
+    stopm(m);
 }
 
 /// Go's `findRunnable` (facts card §10.4). Returns `None` on shutdown.
@@ -1247,10 +1311,152 @@ pub(crate) fn exitsyscall(m: &M, g: GRef) {
             return;
         }
     }
+    if std::thread::panicking() {
+        // An unwinding G must not change thread (R14): wait for a P here,
+        // still counted in `nsyscall` until it holds one.
+        acquire_p_keeping_m(m, &KeptM::new());
+        gr.status.store(G_RUNNING, Ordering::Release);
+        return;
+    }
     // Slow path on g0; we resume later, maybe elsewhere, with a P.
     gr.status.store(G_RUNNING, Ordering::Release);
     // SAFETY: g is the G running on this thread.
     unsafe { suspend(g, Switch::ExitSyscall) };
+}
+
+// ---- unwinding Gs keep their M (R14) ----
+
+/// An M whose G is unwinding (`std::thread::panicking()`) and so must not
+/// leave its OS thread: std keeps the panic count, and the "inside the
+/// panic hook" flag, per thread, so a G that resumed on another M would
+/// take its count along in the wrong way: Gs that never panicked would see
+/// `panicking() == true` (and `std::sync::Mutex` poison, or miss a
+/// poison), and the count would end unbalanced on both threads. Such a G
+/// never switches: it blocks its M, on this, when it parks, and waits on
+/// it for a P when it yields or leaves a syscall without one.
+///
+/// One `KeptM` per episode. `woken` is set once, by the Unparker of a park;
+/// `p` is set by whoever hands this M a P while it is in `Locked::pwait`.
+pub(crate) struct KeptM {
+    st: Mutex<KeptState>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+struct KeptState {
+    woken: bool,
+    p: Option<usize>,
+}
+
+impl KeptM {
+    pub(crate) fn new() -> Arc<KeptM> {
+        Arc::new(KeptM { st: Mutex::new(KeptState::default()), cv: Condvar::new() })
+    }
+
+    /// The parked G is runnable again (the Unparker's side; any thread).
+    /// It counts in `nsyscall` from here until it holds a P, so `checkdead`
+    /// never takes it for asleep while it waits for one. After shutdown it
+    /// is abandoned, as every parked G: it stays blocked.
+    pub(crate) fn ready(&self, s: &Sched) {
+        if s.shutdown.load(Ordering::SeqCst) {
+            return;
+        }
+        s.nsyscall.fetch_add(1, Ordering::SeqCst);
+        let mut st = self.st.lock();
+        debug_assert!(!st.woken, "an unwinding G readied twice");
+        st.woken = true;
+        self.cv.notify_one();
+    }
+}
+
+/// Go's `park_m` for an unwinding G (R14): its commit has run (on the G's
+/// own stack: no other M can resume this G, so nothing reads that stack
+/// behind us). Hands the P off as `entersyscall` + `handoffp` do, so the
+/// other Gs keep running; while no one has readied it, the G counts as
+/// asleep (not in `nsyscall`), so `checkdead` still reports a deadlock it
+/// takes part in — hence the check here, where this M stops running Gs.
+/// Then blocks the thread until the G is readied and takes a P on this M.
+///
+/// Caller: the running G `g` of `m`, on `m`'s thread, which is panicking.
+pub(crate) fn park_keeping_m(m: &M, g: GRef, reason: WaitReason, w: &Arc<KeptM>) {
+    let s = &m.sched;
+    // SAFETY: g is the running G of this M.
+    let gr = unsafe { g.as_ref() };
+    gr.wait_reason.store(reason as u8, Ordering::Relaxed);
+    gr.status.store(G_WAITING, Ordering::Release);
+    if w.st.lock().woken {
+        // Readied before we let go of the P: keep it.
+        s.nsyscall.fetch_sub(1, Ordering::SeqCst);
+        gr.status.store(G_RUNNING, Ordering::Release);
+        return;
+    }
+    let p = releasep(m);
+    s.handoffp(p);
+    {
+        let mut l = s.lock.lock();
+        s.checkdead_locked(&mut l);
+    }
+    {
+        let mut st = w.st.lock();
+        while !st.woken {
+            w.cv.wait(&mut st);
+        }
+    }
+    gr.status.store(G_SYSCALL, Ordering::Release);
+    acquire_p_keeping_m(m, w);
+    gr.status.store(G_RUNNING, Ordering::Release);
+}
+
+/// `gosched` and preemption for an unwinding G (R14): the G keeps its M
+/// but gives up its P, so every other G gets its turn (a `Drop` that
+/// yields while waiting for another G would otherwise spin for ever on
+/// GOMAXPROCS=1), then takes a P again on this M.
+///
+/// Caller: the running G `g` of `m`, on `m`'s thread, which is panicking.
+pub(crate) fn yield_keeping_m(m: &M, g: GRef) {
+    let s = &m.sched;
+    // SAFETY: g is the running G of this M.
+    let gr = unsafe { g.as_ref() };
+    // Runnable and on no queue: counted in nsyscall before the P can go idle.
+    s.nsyscall.fetch_add(1, Ordering::SeqCst);
+    gr.status.store(G_SYSCALL, Ordering::Release);
+    let p = releasep(m);
+    s.handoffp(p);
+    acquire_p_keeping_m(m, &KeptM::new());
+    gr.status.store(G_RUNNING, Ordering::Release);
+}
+
+/// Takes a P for the unwinding G of this M (counted in `nsyscall`, which
+/// this decrements once it holds one): an idle P now, else the first P
+/// that comes free (`pidleput_locked`) or that an M lends after its G
+/// (`schedule`). Never queues the G: only this M may resume it. After
+/// shutdown the G is abandoned and this thread stays blocked.
+fn acquire_p_keeping_m(m: &M, w: &Arc<KeptM>) {
+    let s = &m.sched;
+    {
+        let mut l = s.lock.lock();
+        if !s.shutdown.load(Ordering::SeqCst) {
+            if let Some(p) = s.pidleget_locked(&mut l) {
+                drop(l);
+                acquirep(m, p);
+                s.nsyscall.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
+            l.pwait.push_back(w.clone());
+            s.npwait.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let p = {
+        let mut st = w.st.lock();
+        loop {
+            if let Some(p) = st.p.take() {
+                break p;
+            }
+            w.cv.wait(&mut st);
+        }
+    };
+    acquirep(m, p);
+    s.nsyscall.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Refuses a G switch inside a gc-core pin (the pin's critical section
@@ -1270,6 +1476,11 @@ pub(crate) fn assert_not_pinned() {
 /// `g` is the G running on this thread (status `G_RUNNING`).
 pub(crate) unsafe fn yield_now(g: GRef, preempted: bool) {
     assert_not_pinned();
+    if std::thread::panicking() {
+        let m = current_m().expect("yield on an M");
+        yield_keeping_m(m, g);
+        return;
+    }
     // SAFETY: caller's contract.
     unsafe { suspend(g, if preempted { Switch::Preempt } else { Switch::Gosched }) };
 }
