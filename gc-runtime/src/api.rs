@@ -59,27 +59,80 @@ impl Builder {
     /// A G runs on whichever M (OS thread) picks it, and may resume on a
     /// different one after any runtime call that can switch (every
     /// blocking primitive, [`gosched`], [`safepoint`], [`sleep`], [`go`],
-    /// [`JoinHandle::join`]). The caller promises that no G holds across
-    /// such a call anything tied to the OS thread it started on:
+    /// [`JoinHandle::join`], the end of a [`blocking`] call). The compiler,
+    /// though, assumes a function never changes thread: after inlining it
+    /// may compute a `thread_local!`'s address once and use it on both
+    /// sides of such a call, so the G would read and write the previous
+    /// M's slot while that M runs another G on it — a data race even when
+    /// no reference is held across the call (pointer-model R13). The
+    /// caller promises, for all code that runs in a G:
     ///
-    /// * a reference obtained from a `thread_local!` (including through
-    ///   `LocalKey::with`), or a value that another G could reach through a
-    ///   thread-local (an `Rc` clone stored in one, say);
-    /// * a guard whose lock records the owning thread (`std::io::StdoutLock`
-    ///   and other reentrant locks), or that must be released on the
-    ///   thread that took it;
-    /// * anything else bound to the thread rather than the task: a raw
-    ///   `pthread_self` identity, a thread's signal mask, `errno` read after
-    ///   the switch.
+    /// * **No thread-local is accessed** — directly, or through a library
+    ///   that uses one: std's `thread::current()`, `RandomState::new()`
+    ///   (so `HashMap::new()`), `io::stdout().lock()` and `println!`'s
+    ///   stdout lock, and so on; a library's code may be inlined into the
+    ///   G's own function (with LTO std's code takes part too) — **except
+    ///   inside a function that is `#[inline(never)]`, starts with
+    ///   `compiler_fence(Ordering::SeqCst)`, makes no switching call
+    ///   itself, and returns only owned values** (no reference into the
+    ///   thread-local, no guard). Such a call is compiled on its own and
+    ///   cannot be merged with an earlier one, so every thread-local
+    ///   address it computes is the current M's. A library call wrapped in
+    ///   one is covered the same way (example below). This is how gc-core
+    ///   and this crate read their own thread-locals.
+    /// * **Nothing tied to the thread is held across a switch**: a
+    ///   reference from `LocalKey::with`, a value another G could reach
+    ///   through a thread-local (an `Rc` clone stored in one), a guard
+    ///   whose lock records its owner thread (`std::io::StdoutLock` and
+    ///   other reentrant locks) or must be released on the thread that
+    ///   took it (`std::sync::MutexGuard`), a raw `pthread_self` identity,
+    ///   a thread's signal mask, `errno` read after the switch.
     ///
-    /// gc-core's own values need no promise: `Gc` handles are `Send` (a
-    /// root slot may be released from any thread), and a G switch inside a
-    /// `pin` (whose `Guard` and `Ref`s are bound to the thread's mutator)
-    /// panics before anything switches.
+    /// Per-G state belongs in a [`GLocal`], which follows the G from M to
+    /// M. gc-core's values need no promise: `Gc` handles are `Send` (a
+    /// root slot may be released from any thread), its thread-locals are
+    /// read through accessors as above, and a G switch inside a `pin`
+    /// (whose `Guard` and `Ref`s are bound to the thread's mutator) panics
+    /// before anything switches. A G that switches while it unwinds stays
+    /// on its M (std's panic count is per thread; R14), so the panic
+    /// machinery itself needs no promise either.
     ///
-    /// Thread-locals are per M, not per G; use [`GLocal`] for per-G state.
     /// Breaking the promise lets safe code race, which is undefined
     /// behaviour.
+    ///
+    /// ```
+    /// use gc_runtime::{go, gosched, Runtime};
+    /// use std::collections::HashMap;
+    /// use std::sync::atomic::{compiler_fence, Ordering};
+    ///
+    /// /// A thread-local touched only here: never inlined, fenced, no
+    /// /// switch inside, an owned result.
+    /// #[inline(never)]
+    /// fn new_map() -> HashMap<u32, u32> {
+    ///     compiler_fence(Ordering::SeqCst);
+    ///     HashMap::new() // RandomState::new() reads a thread-local
+    /// }
+    ///
+    /// // SAFETY: every thread-local access in these Gs goes through
+    /// // `new_map`, and nothing thread-bound is held across a switch.
+    /// let rt = unsafe { Runtime::builder().procs(2).allow_migration() }.build().unwrap();
+    /// let n = rt.block_on(|| {
+    ///     let hs: Vec<_> = (0..4)
+    ///         .map(|i| {
+    ///             go(move || {
+    ///                 let mut m = new_map();
+    ///                 m.insert(i, i);
+    ///                 gosched(); // may resume on another M
+    ///                 let mut m2 = new_map(); // that M's keys: safe
+    ///                 m2.extend(m);
+    ///                 m2.len()
+    ///             })
+    ///         })
+    ///         .collect();
+    ///     hs.into_iter().map(|h| h.join().unwrap()).sum::<usize>()
+    /// });
+    /// assert_eq!(n, 4);
+    /// ```
     pub unsafe fn allow_migration(mut self) -> Builder {
         self.migration = true;
         self

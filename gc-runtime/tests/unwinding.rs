@@ -121,7 +121,12 @@ impl Faults {
 
 /// Gs that never panic: lock the shared std `Mutex`, check `panicking()`,
 /// count, unlock, yield; until `stop`.
-fn spawn_observers(n: usize, shared: &Arc<Mutex<u64>>, stop: &Arc<AtomicBool>, f: &Arc<Faults>) -> Vec<gc_runtime::JoinHandle<()>> {
+fn spawn_observers(
+    n: usize,
+    shared: &Arc<Mutex<u64>>,
+    stop: &Arc<AtomicBool>,
+    f: &Arc<Faults>,
+) -> Vec<gc_runtime::JoinHandle<()>> {
     (0..n)
         .map(|_| {
             let (shared, stop, f) = (shared.clone(), stop.clone(), f.clone());
