@@ -133,7 +133,7 @@ impl Unparker {
     pub(crate) fn into_g(self) -> Option<GRef> {
         match self.target {
             Target::G(g) => Some(g),
-            Target::Thread(_) => None,
+            Target::Thread(_) | Target::KeptM(..) => None,
         }
     }
 
