@@ -131,3 +131,18 @@ pub(crate) fn preempt_slow() {
         f();
     }
 }
+
+/// Declares that callers may from now on resume on another OS thread after
+/// a call (a scheduler's task switch). gc-core then reads its per-thread
+/// mutator pointer through a call the optimizer cannot merge with an
+/// earlier one, instead of an inlined load (pointer-model R13). Call it
+/// before the first task runs; it cannot be undone. gc-runtime calls it in
+/// `Builder::build`.
+///
+/// ```
+/// // A scheduler calls this once, before its first task runs.
+/// gc_core::sched::threads_migrate();
+/// ```
+pub fn threads_migrate() {
+    crate::mutator::set_threads_migrate();
+}

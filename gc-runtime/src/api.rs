@@ -162,6 +162,9 @@ impl Builder {
             ));
         }
         let procs = self.procs.unwrap_or_else(|| gc_core::env::config().max_procs).max(1);
+        // Before any G exists: gc-core reads its thread-locals through
+        // unmergeable calls from now on (R13).
+        gc_core::sched::threads_migrate();
         let sched = Sched::new(procs, self.stack_size, godebug());
         crate::signal::install();
         crate::sysmon::start(sched.clone())?;

@@ -63,7 +63,7 @@ pub(crate) use handshake::{stop_the_world, StoppedWorld};
 #[cfg(feature = "bench-internals")]
 pub(crate) use registry::fallback_segments;
 use registry::{current_or_register, with_fallback, EXITED};
-pub(crate) use registry::{current_ptr, lock_registry};
+pub(crate) use registry::{current_ptr, lock_registry, set_threads_migrate};
 
 use crate::fence;
 use crate::heap::cache::MCache;

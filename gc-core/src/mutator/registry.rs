@@ -21,8 +21,9 @@
 //! * At every stop, the fallback table's segments whose slots are all free
 //!   go to the spare list for new threads' tables (`reclaim_exited`), so an
 //!   exited thread costs no memory once its handles are gone.
-//! * The thread-locals (`CURRENT`, `GUARD`) are touched only inside
-//!   functions that are never inlined (`current_ptr`, `register`, the exit
+//! * Once a scheduler whose tasks migrate exists (`THREADS_MIGRATE`), the
+//!   thread-locals (`CURRENT`, `GUARD`) are touched only inside functions
+//!   that are never inlined (`current_ptr_fresh`, `register`, the exit
 //!   guard's drop) and hold no reference to them past their return, so a
 //!   caller that changed OS thread between two calls (a gc-runtime G that
 //!   switched) reaches its current thread's slot (pointer-model R13).
@@ -32,7 +33,7 @@ use crate::fence;
 use crate::heap::heap;
 use core::cell::Cell;
 use core::ptr;
-use core::sync::atomic::{compiler_fence, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicBool, Ordering};
 use parking_lot::{Mutex, MutexGuard};
 
 struct MutPtr(*const Mutator);
@@ -66,18 +67,44 @@ fn fallback() -> &'static Mutator {
     })
 }
 
+/// Set (never cleared) before the first caller can move between OS threads
+/// in mid-function: by a scheduler whose tasks migrate (gc-runtime's
+/// `Builder::build`, through `sched::threads_migrate`), before it runs any.
+static THREADS_MIGRATE: AtomicBool = AtomicBool::new(false);
+
+/// Tells the mutator layer that from now on a caller may resume on another
+/// OS thread after a call (a gc-runtime G switch). Sticky.
+pub(crate) fn set_threads_migrate() {
+    THREADS_MIGRATE.store(true, Ordering::SeqCst);
+}
+
 /// The calling thread's mutator pointer: null if not yet registered,
-/// `EXITED` after teardown. One call and one thread-local load.
+/// `EXITED` after teardown.
 ///
-/// Never inlined, and the call starts with a compiler fence: the optimizer
-/// assumes a function stays on one thread, so an inlined access lets it
-/// compute `CURRENT`'s address once and reuse it after a call that, under
-/// gc-runtime, switched the calling G to another OS thread (row R13); the
-/// G would then use the previous thread's mutator while that thread runs
-/// another G on it. A call it cannot see into, with an effect it cannot
-/// rule out, is made again, on whichever thread runs it.
-#[inline(never)]
+/// The optimizer assumes a function stays on one thread, so an inlined
+/// access lets it compute `CURRENT`'s address once and reuse it after a
+/// call that, under gc-runtime, switched the calling G to another OS thread
+/// (row R13); the G would then use the previous thread's mutator while
+/// that thread runs another G on it. So once threads migrate, the read is
+/// a call that is never inlined and starts with a compiler fence
+/// ([`current_ptr_fresh`]): one the optimizer cannot see into nor merge
+/// with an earlier one. Before that (no scheduler in the process), the
+/// inlined load is sound: a function that started on a plain thread never
+/// continues on another, and every G starts after the flag was set (the
+/// scheduler sets it before it runs one, and hands Gs over with
+/// release/acquire), so a G never takes the inlined branch.
+#[inline(always)]
 pub fn current_ptr() -> *const Mutator {
+    if THREADS_MIGRATE.load(Ordering::Relaxed) {
+        current_ptr_fresh()
+    } else {
+        CURRENT.try_with(|c| c.get()).unwrap_or(EXITED)
+    }
+}
+
+/// [`current_ptr`] for callers that may migrate: one call, one load.
+#[inline(never)]
+fn current_ptr_fresh() -> *const Mutator {
     compiler_fence(Ordering::SeqCst);
     CURRENT.try_with(|c| c.get()).unwrap_or(EXITED)
 }
