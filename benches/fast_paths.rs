@@ -28,6 +28,8 @@
 //!   an empty `pin` (enter + leave the critical section).
 //!
 //! Measurement: warm-up 0.5 s, 2 s per function; about a minute in all.
+//! With `TRICOLOR_BENCH_MIGRATE=1` every figure is taken as gc-core runs
+//! in a process that also runs a gc-runtime (see `migrate_if_asked`).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,7 +69,21 @@ struct ArcNode {
     value: u64,
 }
 
+/// `TRICOLOR_BENCH_MIGRATE=1`: measure gc-core as it runs in a process
+/// with a gc-runtime, whose Gs migrate between threads: gc-core then reads
+/// its per-thread mutator pointer through a call the optimizer cannot merge
+/// (pointer-model R13; `gc_core::sched::threads_migrate`, which every
+/// `Runtime` build calls). Set before the first benchmark, as a runtime
+/// sets it before its first G.
+fn migrate_if_asked() {
+    if std::env::var_os("TRICOLOR_BENCH_MIGRATE").is_some_and(|v| v == "1") {
+        gc_core::sched::threads_migrate();
+        eprintln!("fast_paths: as under a runtime (threads migrate)");
+    }
+}
+
 fn alloc(c: &mut Criterion) {
+    migrate_if_asked();
     let mut g = c.benchmark_group("alloc");
     g.bench_function("Gc::new(Small 16B, noscan)", |b| b.iter(|| black_box(Gc::new(Small { a: black_box(1), b: 2 }))));
     g.bench_function("baseline: Box::new(Small 16B)", |b| {

@@ -67,19 +67,19 @@ impl Builder {
     /// no reference is held across the call (pointer-model R13). The
     /// caller promises, for all code that runs in a G:
     ///
-    /// * **No thread-local is accessed** — directly, or through a library
-    ///   that uses one: std's `thread::current()`, `RandomState::new()`
-    ///   (so `HashMap::new()`), `io::stdout().lock()` and `println!`'s
-    ///   stdout lock, and so on; a library's code may be inlined into the
-    ///   G's own function (with LTO std's code takes part too) — **except
-    ///   inside a function that is `#[inline(never)]`, starts with
+    /// * **A thread-local is accessed only inside a fenced accessor**: a
+    ///   function that is `#[inline(never)]`, starts with
     ///   `compiler_fence(Ordering::SeqCst)`, makes no switching call
-    ///   itself, and returns only owned values** (no reference into the
+    ///   itself, and returns only owned values (no reference into the
     ///   thread-local, no guard). Such a call is compiled on its own and
-    ///   cannot be merged with an earlier one, so every thread-local
-    ///   address it computes is the current M's. A library call wrapped in
-    ///   one is covered the same way (example below). This is how gc-core
-    ///   and this crate read their own thread-locals.
+    ///   never merged with an earlier one, so every thread-local address
+    ///   computed inside it is the current M's. This covers thread-locals
+    ///   that libraries use too — std's `thread::current()`,
+    ///   `RandomState::new()` (so `HashMap::new()`), `io::stdout().lock()`
+    ///   (so `println!`) each touch one, and a library's code may be
+    ///   inlined into the G's own function (with LTO std's as well) — so
+    ///   call such functions through an accessor (example below). gc-core
+    ///   and this crate read their own thread-locals this way.
     /// * **Nothing tied to the thread is held across a switch**: a
     ///   reference from `LocalKey::with`, a value another G could reach
     ///   through a thread-local (an `Rc` clone stored in one), a guard

@@ -58,7 +58,8 @@ fn gs_share_a_gcvec_across_switches() {
             .map(|k| {
                 let v = v.clone();
                 go(move || {
-                    let mut seen = std::collections::HashSet::new();
+                    // A BTreeSet, not a HashSet: `RandomState::new` reads a thread-local.
+                    let mut seen = std::collections::BTreeSet::new();
                     let x = Gc::new(k + 1);
                     for i in 0..per_g {
                         v.push(&x);
@@ -68,7 +69,7 @@ fn gs_share_a_gcvec_across_switches() {
                             // and wakes an idle M, which steals: both Ms
                             // stay busy.
                             sleep(Duration::from_micros(1));
-                            seen.insert(std::thread::current().id());
+                            seen.insert(thread_number());
                         }
                     }
                     seen.len()
@@ -187,11 +188,10 @@ thread_local! {
     static OWNER: Cell<usize> = const { Cell::new(0) };
 }
 
-/// A small unique number for the calling OS thread (a std `ThreadId`
-/// hashed would do; this keeps it a plain word).
+/// A number unique to the calling OS thread among live ones: its
+/// `pthread_self`, a libc call (no Rust thread-local; `thread::current()`
+/// would read one), compared as data only.
 fn thread_number() -> usize {
-    // The address of a local on the thread's own stack (g0 or a G stack):
-    // not unique per thread. So use pthread_self, which is.
     // SAFETY: pthread_self has no preconditions.
     unsafe { libc::pthread_self() as usize }
 }

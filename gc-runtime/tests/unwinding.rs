@@ -26,7 +26,7 @@ use gc_runtime::chan::{channel, Sender};
 use gc_runtime::{blocking, go, gosched, sleep, Runtime};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{compiler_fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
@@ -37,10 +37,33 @@ const CHILD: &str = "GC_RUNTIME_UNWIND_CHILD";
 const EXPECTED: [&str; 4] = ["unwinding G ", "hook test ", "again ", "stuck"];
 
 fn rt(procs: usize) -> Runtime {
-    // SAFETY: these Gs hold nothing thread-bound across a switch (the
-    // `thread::current()` reads below happen with no switch possible, on
-    // unwinding Gs that keep their M, or compare ids only).
+    // SAFETY: these Gs hold nothing thread-bound across a switch, and read
+    // std's thread-locals only through the fenced accessors below (std's
+    // panic machinery and `Mutex` poisoning read theirs in std's own
+    // out-of-line functions; R14 keeps an unwinding G on its thread).
     unsafe { Runtime::builder().procs(procs).allow_migration() }.build().expect("runtime")
+}
+
+/// `thread::current().id()` through a fenced accessor (the migration
+/// contract: `thread::current` reads a thread-local).
+#[inline(never)]
+fn thread_id() -> ThreadId {
+    compiler_fence(Ordering::SeqCst);
+    thread::current().id()
+}
+
+/// `thread::panicking()` through a fenced accessor.
+#[inline(never)]
+fn panicking() -> bool {
+    compiler_fence(Ordering::SeqCst);
+    thread::panicking()
+}
+
+/// True on a gc-runtime M (by its thread name), through a fenced accessor.
+#[inline(never)]
+fn on_an_m() -> bool {
+    compiler_fence(Ordering::SeqCst);
+    thread::current().name().is_some_and(|n| n.starts_with("gc-runtime-m"))
 }
 
 /// Runs the scenario `name` in a child process, or (in the child) runs it.
@@ -134,7 +157,7 @@ fn spawn_observers(
                 while !stop.load(Ordering::SeqCst) {
                     {
                         let mut g = shared.lock().unwrap_or_else(PoisonError::into_inner);
-                        if thread::panicking() {
+                        if panicking() {
                             f.observer_saw_panicking.fetch_add(1, Ordering::SeqCst);
                         }
                         *g += 1;
@@ -149,12 +172,12 @@ fn spawn_observers(
 /// Runs `step` during an unwind and records whether the G stayed on its
 /// thread and still sees itself panicking.
 fn during_unwind(f: &Faults, step: impl FnOnce()) {
-    let before: ThreadId = thread::current().id();
+    let before: ThreadId = thread_id();
     step();
-    if thread::current().id() != before {
+    if thread_id() != before {
         f.moved.fetch_add(1, Ordering::SeqCst);
     }
-    if !thread::panicking() {
+    if !panicking() {
         f.lost_panicking.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -170,7 +193,7 @@ struct SendOnDrop {
 
 impl Drop for SendOnDrop {
     fn drop(&mut self) {
-        assert!(thread::panicking(), "SendOnDrop is dropped by the unwind");
+        assert!(panicking(), "SendOnDrop is dropped by the unwind");
         let f = self.faults.clone();
         let tx = self.tx.take().expect("sender");
         during_unwind(&f, || tx.send(self.value));
@@ -225,10 +248,10 @@ fn panic_again_on_every_m(procs: usize) {
     let hs: Vec<_> = (0..4 * procs)
         .map(|i| {
             go(move || {
-                assert!(!thread::panicking());
+                assert!(!panicking());
                 let r = catch_unwind(AssertUnwindSafe(|| panic!("again {i}")));
                 assert!(r.is_err());
-                assert!(!thread::panicking());
+                assert!(!panicking());
                 gosched();
             })
         })
@@ -269,7 +292,7 @@ fn drop_sends_during_unwind(procs: usize) {
         }
         f.check();
         assert!(!shared.is_poisoned(), "a mutex no G panicked with is poisoned");
-        assert!(!thread::panicking());
+        assert!(!panicking());
         panic_again_on_every_m(procs);
     });
 }
@@ -293,7 +316,7 @@ fn panic_hook_that_parks() {
     in_child("panic_hook_that_parks", || {
         static HOOK_PARKS: AtomicUsize = AtomicUsize::new(0);
         std::panic::set_hook(Box::new(|_| {
-            if thread::current().name().is_some_and(|n| n.starts_with("gc-runtime-m")) {
+            if on_an_m() {
                 HOOK_PARKS.fetch_add(1, Ordering::Relaxed);
                 sleep(Duration::from_micros(30));
                 gosched();
@@ -310,13 +333,13 @@ fn panic_hook_that_parks() {
                     let f = f.clone();
                     go(move || {
                         for k in 0..8 {
-                            let before = thread::current().id();
+                            let before = thread_id();
                             let r = catch_unwind(AssertUnwindSafe(|| panic!("hook test {i}.{k}")));
                             assert!(r.is_err());
-                            if thread::current().id() != before {
+                            if thread_id() != before {
                                 f.moved.fetch_add(1, Ordering::SeqCst);
                             }
-                            assert!(!thread::panicking());
+                            assert!(!panicking());
                             gosched();
                         }
                     })
@@ -428,7 +451,7 @@ fn deadlock_reported_while_an_unwinding_g_waits_for_ever() {
                             let f = f2.clone();
                             go(move || {
                                 for _ in 0..2_000 {
-                                    if thread::panicking() {
+                                    if panicking() {
                                         f.observer_saw_panicking.fetch_add(1, Ordering::SeqCst);
                                     }
                                     gosched();

@@ -23,10 +23,11 @@
 //!   exited thread costs no memory once its handles are gone.
 //! * Once a scheduler whose tasks migrate exists (`THREADS_MIGRATE`), the
 //!   thread-locals (`CURRENT`, `GUARD`) are touched only inside functions
-//!   that are never inlined (`current_ptr_fresh`, `register`, the exit
-//!   guard's drop) and hold no reference to them past their return, so a
-//!   caller that changed OS thread between two calls (a gc-runtime G that
-//!   switched) reaches its current thread's slot (pointer-model R13).
+//!   that are never inlined (`current_ptr_fresh`, `register`) or at thread
+//!   exit (the exit guard's drop, never on a G), and no reference to them
+//!   is held past a return, so a caller that changed OS thread between two
+//!   calls (a gc-runtime G that switched) reaches its current thread's slot
+//!   (pointer-model R13).
 
 use super::{in_section, Mutator};
 use crate::fence;
@@ -109,7 +110,10 @@ fn current_ptr_fresh() -> *const Mutator {
     CURRENT.try_with(|c| c.get()).unwrap_or(EXITED)
 }
 
+/// Registers the calling thread. Never inlined (like `current_ptr_fresh`,
+/// and for the same reason: it touches `CURRENT` and `GUARD`).
 #[cold]
+#[inline(never)]
 fn register() -> *const Mutator {
     fence::init();
     let mut reg = REGISTRY.lock();
