@@ -335,7 +335,8 @@ fn mutators_rewire_a_shared_graph_while_cycles_mark() {
 #[test]
 fn mutators_as_gs_rewire_a_shared_graph_on_1_2_4_ps() {
     // Its own size knob: the debug CI step raises TRICOLOR_CONC_OPS for the thread run.
-    let ops = std::env::var("TRICOLOR_CONC_GS_OPS").unwrap_or_else(|_| if cfg!(debug_assertions) { "4000" } else { "20000" }.into());
+    let ops = std::env::var("TRICOLOR_CONC_GS_OPS")
+        .unwrap_or_else(|_| if cfg!(debug_assertions) { "4000" } else { "20000" }.into());
     for procs in ["1", "2", "4"] {
         let err = child::run(
             "mutators_rewire_a_shared_graph_while_cycles_mark",

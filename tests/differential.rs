@@ -220,7 +220,8 @@ fn differential_four_threads() {
 #[test]
 fn differential_as_gs_on_1_2_4_ps() {
     // Its own size knob: the debug CI step raises TRICOLOR_DIFF_OPS for the thread run.
-    let ops = std::env::var("TRICOLOR_DIFF_GS_OPS").unwrap_or_else(|_| if cfg!(debug_assertions) { "3000" } else { "15000" }.into());
+    let ops = std::env::var("TRICOLOR_DIFF_GS_OPS")
+        .unwrap_or_else(|_| if cfg!(debug_assertions) { "3000" } else { "15000" }.into());
     for procs in ["1", "2", "4"] {
         let err = child::run(
             "differential_four_threads",

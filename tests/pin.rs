@@ -381,7 +381,8 @@ fn a_long_pin_does_not_pause_other_threads() {
 #[test]
 fn pinned_refs_survive_concurrent_cycles_as_gs_on_1_2_4_ps() {
     // Its own size knob: the debug CI step raises TRICOLOR_PIN_OPS for the thread run.
-    let ops = std::env::var("TRICOLOR_PIN_GS_OPS").unwrap_or_else(|_| if cfg!(debug_assertions) { "2000" } else { "10000" }.into());
+    let ops = std::env::var("TRICOLOR_PIN_GS_OPS")
+        .unwrap_or_else(|_| if cfg!(debug_assertions) { "2000" } else { "10000" }.into());
     for procs in ["1", "2", "4"] {
         let err = child::run(
             "pinned_refs_survive_concurrent_cycles",

@@ -206,7 +206,9 @@ fn two_runtimes_share_one_heap() {
         let (a, b) = (runtime(2), runtime(1));
         let shared = list(1000);
         let (s1, s2) = (shared.clone(), shared.clone());
-        let t = std::thread::spawn(move || b.block_on(move || (0..30).map(|_| sum(Some(s2.clone())) + sum(Some(list(300)))).sum::<u64>()));
+        let t = std::thread::spawn(move || {
+            b.block_on(move || (0..30).map(|_| sum(Some(s2.clone())) + sum(Some(list(300)))).sum::<u64>())
+        });
         let x = a.block_on(move || {
             churn_until(3);
             tricolor_gc::collect();
@@ -239,7 +241,11 @@ fn a_g_switch_inside_retain_is_refused() {
         }));
         let msg = match r {
             Ok(()) => panic!("the switch inside retain was allowed"),
-            Err(p) => p.downcast_ref::<String>().cloned().unwrap_or_default(),
+            Err(p) => p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default(),
         };
         assert!(msg.contains("GcVec::retain"), "{msg}");
         v.push(&list(2));

@@ -348,7 +348,7 @@ fn mark_cycle(job: Job) {
 /// `mark` wall time: with worker Gs, what they measured (fractional
 /// overshoot and idle marking); with threads, `markers` whole threads.
 fn extra_utilization(mark: Duration, markers: usize) -> f64 {
-    let procs = env::config().max_procs.max(1) as f64;
+    let procs = crate::sched::procs() as f64;
     let (d, f, i) = gworker::cycle_mode_ns();
     let worker_ns = d + f + i;
     let wall = mark.as_nanos() as f64;

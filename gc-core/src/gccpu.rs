@@ -116,7 +116,7 @@ pub(crate) fn now_ns() -> u64 {
 
 /// GOMAXPROCS, the processors total CPU time is counted on.
 pub(crate) fn procs() -> u64 {
-    crate::env::config().max_procs.max(1) as u64
+    crate::sched::procs() as u64
 }
 
 /// Total CPU time available since [`epoch`]: elapsed × GOMAXPROCS (Go:

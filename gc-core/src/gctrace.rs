@@ -59,7 +59,7 @@ pub(crate) fn print(t: &Cycle) {
     let d = &env::config().debug;
     let n = stats::num_gc();
     if d.gctrace > 0 {
-        eprintln!("{}", go_line(n, t, pacer::last_heap_goal(), env::config().max_procs, stw_procs()));
+        eprintln!("{}", go_line(n, t, pacer::last_heap_goal(), crate::sched::procs(), stw_procs()));
     }
     if d.tricolorgctrace > 0 {
         let (fill, cap, _) = crate::limiter::fill();
@@ -69,7 +69,7 @@ pub(crate) fn print(t: &Cycle) {
             t.restarts,
             stats::fmt_ms(Duration::from_nanos(t.cpu.pause)),
             (t.cpu.mark_worker_fraction * 100.0) as u64,
-            env::config().max_procs,
+            crate::sched::procs(),
             (fill as f64 * 100.0 / cap.max(1) as f64) as u64,
             if crate::limiter::limiting() { " (limiting)" } else { "" },
         );
@@ -79,7 +79,7 @@ pub(crate) fn print(t: &Cycle) {
 /// Go's `work.stwprocs`: GOMAXPROCS, at most the CPU count.
 fn stw_procs() -> u64 {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    env::config().max_procs.min(cpus).max(1) as u64
+    crate::sched::procs().min(cpus).max(1) as u64
 }
 
 /// Go's line for cycle `n` (`goal`: the goal the cycle ran against).

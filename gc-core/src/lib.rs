@@ -53,11 +53,11 @@ pub mod sched;
 mod specials;
 mod stats;
 mod sweep;
-mod sysmon;
 #[cfg(loom)]
 pub mod sync;
 #[cfg(not(loom))]
 mod sync;
+mod sysmon;
 pub mod trace;
 mod vec;
 mod weak;
@@ -104,6 +104,14 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
 #[track_caller]
 pub fn assert_may_switch() {
     mutator::assert_may_switch()
+}
+
+/// For a scheduler: true if the calling thread may switch Gs now (not in a
+/// `pin`, not in `GcVec::retain`'s closure); a preemption point skips the
+/// switch when false.
+#[doc(hidden)]
+pub fn may_switch() -> bool {
+    mutator::may_switch()
 }
 
 /// Go's `debug.SetGCPercent`: returns the previous value (-1 = off).

@@ -160,7 +160,6 @@ fn histogram(h: &TimeHistogram) -> Float64Histogram {
 /// unknown name reads as [`Value::Bad`].
 pub fn read(samples: &mut [Sample]) {
     let s = crate::mem_stats();
-    let cfg = crate::env::config();
     use crate::gccpu::{self, MarkWork};
     gccpu::consume_in_flight(gccpu::now_ns());
     let secs = |ns: u64| Value::Float64(ns as f64 / 1e9);
@@ -198,7 +197,7 @@ pub fn read(samples: &mut [Sample]) {
             "/memory/classes/heap/released:bytes" => Value::Uint64(s.heap_released),
             "/memory/classes/heap/unused:bytes" => Value::Uint64(s.heap_inuse.saturating_sub(s.heap_alloc)),
             "/memory/classes/total:bytes" => Value::Uint64(s.heap_sys),
-            "/sched/gomaxprocs:threads" => Value::Uint64(cfg.max_procs as u64),
+            "/sched/gomaxprocs:threads" => Value::Uint64(crate::sched::procs() as u64),
             _ => Value::Bad,
         };
     }

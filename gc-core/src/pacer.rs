@@ -281,7 +281,7 @@ pub fn end_cycle(marked: u64, heap_live: u64, u_extra: f64) {
         let mut st = STATE.lock();
         if let Some(t0) = st.mark_start.take() {
             let d = t0.elapsed().as_secs_f64();
-            let procs = env::config().max_procs.max(1) as f64;
+            let procs = crate::sched::procs() as f64;
             let triggered = TRIGGERED.load(Ordering::Acquire);
             if d > 0.0 && work > 0 && heap_live > triggered {
                 let assist = ASSIST_NS.load(Ordering::Acquire) as f64 / 1e9;

@@ -107,6 +107,16 @@ pub(crate) fn block_on_collector(mut wait: impl FnMut()) {
     }
 }
 
+/// GOMAXPROCS as the collector should count it: the hosting scheduler's
+/// while one is installed (`Builder::procs` may differ from the
+/// environment), else the environment's (`GOMAXPROCS`, default the CPUs).
+pub(crate) fn procs() -> usize {
+    match hooks() {
+        Some(h) => (h.procs)().max(1),
+        None => crate::env::config().max_procs.max(1),
+    }
+}
+
 /// Asks every G that allocates to call the scheduler's `preempt` hook
 /// (`true`), or stops asking (`false`). The scheduler sets it when it flags
 /// a P for preemption and clears it when no P is flagged.

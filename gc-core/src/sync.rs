@@ -162,8 +162,8 @@ pub mod round;
 #[cfg(loom)]
 pub mod model {
     pub use super::roots::{Audit, RootTable, SEGMENT_SLOTS};
+    pub use super::round::RoundGate;
     pub use super::sync::atomic;
     pub use super::sync::{set_current_owner, Owner};
-    pub use super::round::RoundGate;
     pub use super::termination::{drain_until_done, MarkWork, Termination};
 }

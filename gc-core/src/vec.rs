@@ -179,7 +179,16 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
                  the closure may read the vector (get, len, last, iter) but not write to it"
             );
         }
-        let lock = self.lock.lock();
+        // Contended: wait with the P handed off (under a scheduler the holder
+        // may be a plain thread waiting for a cycle that needs this P).
+        let lock = match self.lock.try_lock() {
+            Some(l) => l,
+            None => {
+                let mut l = None;
+                crate::sched::block_on_collector(|| l = Some(self.lock.lock()));
+                l.expect("the block hook runs its argument")
+            }
+        };
         self.writer.store(me, Ordering::Relaxed);
         WriterGuard { vec_writer: &self.writer, _lock: lock }
     }

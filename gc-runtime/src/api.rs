@@ -59,7 +59,11 @@ impl Builder {
     /// A G runs on whichever M (OS thread) picks it, and may resume on a
     /// different one after any runtime call that can switch (every
     /// blocking primitive, [`gosched`], [`safepoint`], [`sleep`], [`go`],
-    /// [`JoinHandle::join`], the end of a [`blocking`] call). The compiler,
+    /// [`JoinHandle::join`], the end of a [`blocking`] call) and after any
+    /// gc-core allocation (`Gc::new` and the other constructors, `GcVec`
+    /// pushes, `Weak` creation), the end of a `pin`,
+    /// `tricolor_gc::safepoint` and `tricolor_gc::blocking`: an allocation
+    /// is a preemption point once sysmon flagged the G's slice. The compiler,
     /// though, assumes a function never changes thread: after inlining it
     /// may compute a `thread_local!`'s address once and use it on both
     /// sides of such a call, so the G would read and write the previous
@@ -422,7 +426,11 @@ pub fn safepoint() {
     if let Some((m, g)) = proc::current_running_g() {
         if let Some(p) = m.p.get() {
             let pp = &m.sched.procs[p];
-            if pp.preempt.load(Ordering::Relaxed) {
+            // Inside a gc-core pin (or GcVec::retain's closure) the G may
+            // not switch: the preemption waits for the next safepoint
+            // outside it, so `go` and the like behave the same there
+            // whatever the time slice.
+            if pp.preempt.load(Ordering::Relaxed) && gc_core::may_switch() {
                 pp.preempt.store(false, Ordering::Relaxed);
                 // SAFETY: g is the G running on this thread.
                 unsafe { proc::yield_now(g, true) };

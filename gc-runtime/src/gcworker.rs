@@ -30,6 +30,10 @@ use std::sync::Arc;
 
 /// The runtime hosting the collector's workers.
 static HOST: Mutex<Option<Arc<Sched>>> = Mutex::new(None);
+/// Its GOMAXPROCS, for the `procs` hook, which gc-core calls under its own
+/// hooks lock: reading it must not take `HOST`, which `install` holds while
+/// it takes gc-core's lock (the lock order found by the fourth attack).
+static HOST_PROCS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 static HOOKS: Hooks = Hooks { wake_workers, procs };
 
@@ -49,6 +53,9 @@ pub(crate) fn install(s: &Arc<Sched>) {
     gc_core::sched::set_preempt_hook(preempt);
     gc_core::sched::set_block_hook(block);
     let mut h = HOST.lock();
+    if h.is_none() {
+        HOST_PROCS.store(s.nprocs(), Ordering::SeqCst);
+    }
     if h.is_none() && gc_core::sched::install(&HOOKS) {
         s.gc_host.store(true, Ordering::SeqCst);
         *h = Some(s.clone());
@@ -79,7 +86,7 @@ fn wake_workers(n: usize) {
 }
 
 fn procs() -> usize {
-    host().map_or(1, |s| s.nprocs())
+    HOST_PROCS.load(Ordering::SeqCst).max(1)
 }
 
 fn encode(m: WorkerMode) -> u8 {

@@ -3,6 +3,7 @@
 //! process-wide statistic (cycle counts, pin waits) sees only that test's
 //! doing, and a deadlock fails after a time limit instead of hanging the run.
 //! Included by test files with `mod child;`.
+#![allow(dead_code)] // each test file uses part of this module
 
 use std::io::Read;
 use std::process::{Command, Stdio};

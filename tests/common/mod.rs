@@ -1,5 +1,6 @@
 //! Helpers shared by the randomised tests (`differential.rs`,
 //! `concurrent_mark.rs`); each includes this file with `mod common;`.
+#![allow(dead_code)] // each test file uses part of this module
 
 /// xorshift64*: small, seedable, no dependency. The seed must be non-zero.
 pub struct Rng(pub u64);

@@ -155,7 +155,8 @@ impl MarkWork for Shared<'_, '_> {
 }
 
 fn drain_shared(p: &Pool, m: &mut Marker<'_>, background: bool) {
-    let _t = crate::exectrace::SliceGuard::new("mark", if background { "mark worker" } else { "mark worker (in a stop)" });
+    let _t =
+        crate::exectrace::SliceGuard::new("mark", if background { "mark worker" } else { "mark worker (in a stop)" });
     // A background marker owns its thread for the round: dedicated time
     // (Go: gcMarkWorkerDedicatedMode). Marking inside a stop is pause time.
     let _cpu = background.then(|| crate::gccpu::Timer::start(crate::gccpu::MarkWork::Dedicated));

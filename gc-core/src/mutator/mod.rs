@@ -266,6 +266,11 @@ pub fn safepoint() {
     if STOP.load(Ordering::Acquire) {
         wait_while(&STOP);
     }
+    // Under a scheduler also a preemption point (a G looping here must let
+    // the mark workers have its P).
+    if crate::sched::preempt_pending() {
+        crate::sched::preempt_slow();
+    }
 }
 
 /// Runs `f`, which may block (Go: `entersyscall`/`exitsyscall`). Outside a
@@ -275,7 +280,14 @@ pub fn safepoint() {
 /// scheduler (`gc-runtime`) hands the thread's P to another thread here.
 pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     assert_not_pinned("blocking()", "a pinned thread cannot block: every stop waits for it");
-    f()
+    let mut f = Some(f);
+    let mut r = None;
+    crate::sched::block_on_collector(|| {
+        if let Some(f) = f.take() {
+            r = Some(f());
+        }
+    });
+    r.expect("the block hook runs its argument once")
 }
 
 /// While alive, the calling thread may not switch Gs (`GcVec::retain` runs
