@@ -145,50 +145,6 @@ fn gc_safepoint_loop_in_a_g_does_not_starve_a_plain_threads_collect() {
         assert!(done.load(Ordering::SeqCst));
     });
 }
-
-/// THREAT: a plain thread inside `GcVec::retain`'s closure calls `collect()`
-/// (allowed: the closure runs outside every critical section); a G on the
-/// 1-P host runtime writes the same vector and blocks its M on the vector's
-/// parking_lot lock, holding the only P. The mark workers that `collect()`
-/// waits for need that P: deadlock. Before issue 12 the mark ran on the
-/// collector's threads and this completed.
-#[test]
-fn collect_inside_retain_on_a_plain_thread_while_a_g_writes_the_vector() {
-    in_child("collect_inside_retain_on_a_plain_thread_while_a_g_writes_the_vector", &[], 30, || {
-        let rt = runtime(1);
-        let v: Arc<GcVec<u64>> = Arc::new((0..4u64).map(Gc::new).collect());
-        let in_closure = Arc::new(AtomicBool::new(false));
-        let g_started = Arc::new(AtomicBool::new(false));
-        let (v1, ic, gs) = (v.clone(), in_closure.clone(), g_started.clone());
-        let t = std::thread::spawn(move || {
-            let mut first = true;
-            v1.retain(|_| {
-                if first {
-                    first = false;
-                    ic.store(true, Ordering::SeqCst);
-                    while !gs.load(Ordering::SeqCst) {
-                        std::thread::yield_now();
-                    }
-                    // Give the G time to reach the lock.
-                    std::thread::sleep(Duration::from_millis(50));
-                    tricolor_gc::collect();
-                }
-                true
-            });
-        });
-        let (v2, ic, gs) = (v.clone(), in_closure.clone(), g_started.clone());
-        rt.block_on(move || {
-            while !ic.load(Ordering::SeqCst) {
-                gosched();
-            }
-            gs.store(true, Ordering::SeqCst);
-            v2.push(&Gc::new(9));
-        });
-        t.join().unwrap();
-        assert_eq!(v.len(), 5);
-    });
-}
-
 /// Control for the two tests above: with the runtime's own preemption
 /// point the same loop lets `collect()` finish (green).
 #[test]

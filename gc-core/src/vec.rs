@@ -179,16 +179,11 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
                  the closure may read the vector (get, len, last, iter) but not write to it"
             );
         }
-        // Contended: wait with the P handed off (under a scheduler the holder
-        // may be a plain thread waiting for a cycle that needs this P).
-        let lock = match self.lock.try_lock() {
-            Some(l) => l,
-            None => {
-                let mut l = None;
-                crate::sched::block_on_collector(|| l = Some(self.lock.lock()));
-                l.expect("the block hook runs its argument")
-            }
-        };
+        // A plain lock: waiting through the scheduler's block hook would let
+        // the G leave the syscall on another M holding the lock and a stale
+        // writer token (seen in the debug CI run), so a G waits with its M
+        // (R21 part 2 stays open: docs/pointer-model.md).
+        let lock = self.lock.lock();
         self.writer.store(me, Ordering::Relaxed);
         WriterGuard { vec_writer: &self.writer, _lock: lock }
     }

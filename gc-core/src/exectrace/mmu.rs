@@ -23,8 +23,8 @@
 /// ```
 pub fn mmu(pauses: &[(f64, f64)], (start, end): (f64, f64), window: f64) -> f64 {
     let span = end - start;
-    // NaN or infinite bounds describe no run (and `!(x > 0)` is true for NaN).
-    if !(span > 0.0) || !span.is_finite() {
+    // NaN or infinite bounds describe no run.
+    if span.is_nan() || span <= 0.0 || !span.is_finite() {
         return 1.0;
     }
     let w = window.min(span).max(f64::MIN_POSITIVE);
