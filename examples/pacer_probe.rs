@@ -319,7 +319,7 @@ fn main() {
     let capture = gctrace::Capture::start();
     let start = Instant::now();
     let mut r = if cfg.runtime {
-        // SAFETY (the migration contract of `allow_migration`): the probe's
+        // SAFETY: (the migration contract of `allow_migration`) the probe's
         // only G holds no thread-local borrow and no thread-bound guard
         // across a runtime call; its state is GC handles and plain values.
         let rt = unsafe { tricolor_gc::runtime::Runtime::builder().allow_migration() }

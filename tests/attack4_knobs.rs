@@ -40,7 +40,7 @@ fn verify(head: &Gc<Node>, n: u64) {
 /// 32 Gs on the runtime's Ps, each building lists and calling `collect()`
 /// every few lists, for about `dur`.
 fn many_collectors(dur: Duration) {
-    // SAFETY (migration contract): no G holds anything thread-bound.
+    // SAFETY: (the migration contract) no G holds anything thread-bound.
     let rt = unsafe { Runtime::builder().allow_migration() }.build().unwrap();
     rt.block_on(move || {
         let keep = list(20_000);

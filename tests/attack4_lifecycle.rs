@@ -44,7 +44,7 @@ fn verify(head: &Gc<Node>, n: u64) {
 }
 
 fn runtime(procs: usize) -> Runtime {
-    // SAFETY (migration contract): no G holds anything thread-bound.
+    // SAFETY: (the migration contract) no G holds anything thread-bound.
     unsafe { Runtime::builder().procs(procs).allow_migration() }.build().unwrap()
 }
 

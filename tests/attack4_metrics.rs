@@ -33,7 +33,7 @@ fn gomaxprocs_seen_by_the_collector_is_the_host_runtimes() {
         }
         return;
     }
-    // SAFETY (migration contract): no G holds anything thread-bound.
+    // SAFETY: (the migration contract) no G holds anything thread-bound.
     let rt = unsafe { Runtime::builder().procs(1).allow_migration() }.build().unwrap();
     assert_eq!(rt.procs(), 1);
     let procs = rt.block_on(|| {

@@ -81,7 +81,7 @@ fn allocating_gs_on_two_ps_keep_their_objects_under_checkmark() {
         child::run(NAME, ENV, Duration::from_secs(180));
         return;
     }
-    // SAFETY (migration contract): nothing thread-bound is held by the Gs.
+    // SAFETY: (the migration contract) nothing thread-bound is held by the Gs.
     let rt = unsafe { Runtime::builder().procs(2).allow_migration() }.build().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let cycles = Arc::new(AtomicU64::new(0));
@@ -153,7 +153,7 @@ fn rooting_reads_around_an_allocation_in_gs_keep_their_objects() {
         child::run(NAME, ENV, Duration::from_secs(180));
         return;
     }
-    // SAFETY (migration contract): nothing thread-bound is held by the Gs.
+    // SAFETY: (the migration contract) nothing thread-bound is held by the Gs.
     let rt = unsafe { Runtime::builder().procs(2).allow_migration() }.build().unwrap();
     let bad = rt.block_on(move || {
         let hs: Vec<_> = (0..6u64).map(|k| go(move || read_alloc_read_loop(k << 40, Duration::from_secs(3)))).collect();
@@ -225,7 +225,7 @@ fn gs_and_threads_mutate_one_vector_under_checkmark() {
             std::thread::spawn(move || shared_vec_turn(&v, (100 + k) << 40, Duration::from_secs(2)))
         })
         .collect();
-    // SAFETY (migration contract): nothing thread-bound is held by the Gs.
+    // SAFETY: (the migration contract) nothing thread-bound is held by the Gs.
     let rt = unsafe { Runtime::builder().procs(2).allow_migration() }.build().unwrap();
     let v2 = v.clone();
     let bad_gs = rt.block_on(move || {

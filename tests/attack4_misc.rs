@@ -27,7 +27,7 @@ fn list(n: u64) -> Gc<Node> {
 }
 
 fn runtime(procs: usize) -> Runtime {
-    // SAFETY (migration contract): no G holds anything thread-bound.
+    // SAFETY: (the migration contract) no G holds anything thread-bound.
     unsafe { Runtime::builder().procs(procs).allow_migration() }.build().unwrap()
 }
 
@@ -206,7 +206,7 @@ fn mark_workers_on_a_runtime_with_minimal_stacks() {
         );
         return;
     }
-    // SAFETY (migration contract): no G holds anything thread-bound.
+    // SAFETY: (the migration contract) no G holds anything thread-bound.
     let rt = unsafe { Runtime::builder().procs(2).stack_size(16 * 1024).allow_migration() }.build().unwrap();
     rt.block_on(|| {
         let hs: Vec<_> = (0..2)

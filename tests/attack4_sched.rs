@@ -33,10 +33,8 @@ fn list(n: usize) -> Gc<Cell> {
 }
 
 fn runtime(procs: usize) -> Runtime {
-    // SAFETY (the migration contract): the test bodies hold no thread-local
-    // borrow or thread-bound guard across a call the contract lists; the one
-    // test that holds a thread-local borrow across an *allocation* does so on
-    // purpose (allocation is not in the contract's list; that is its point).
+    // SAFETY: (the migration contract) the test bodies hold no thread-local
+    // borrow or thread-bound guard across a call the contract lists.
     unsafe { Runtime::builder().procs(procs).allow_migration() }.build().expect("runtime")
 }
 

@@ -49,7 +49,7 @@ fn thread_id() -> std::thread::ThreadId {
 }
 
 fn runtime(procs: usize) -> Runtime {
-    // SAFETY (the migration contract): these tests hold no thread-local
+    // SAFETY: (the migration contract) these tests hold no thread-local
     // borrow or thread-bound guard across an allocation or a runtime call.
     unsafe { Runtime::builder().procs(procs).allow_migration() }.build().expect("runtime")
 }

@@ -33,7 +33,7 @@ pub fn run<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
     if !use_runtime() {
         return f();
     }
-    // SAFETY (the migration contract): the workloads keep no thread-local
+    // SAFETY: (the migration contract) the workloads keep no thread-local
     // borrow or thread-bound guard across an allocation or a runtime call.
     let rt = unsafe { tricolor_gc::runtime::Runtime::builder().allow_migration() }
         .build()

@@ -33,7 +33,7 @@ pub fn test_procs() -> Option<usize> {
 pub fn run_mutators<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
     match test_procs() {
         Some(n) => {
-            // SAFETY (the migration contract): the test bodies hold no
+            // SAFETY: (the migration contract) the test bodies hold no
             // thread-local borrow or thread-bound guard across an
             // allocation or a runtime call; their std locks are released
             // before any allocation.
