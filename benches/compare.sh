@@ -19,7 +19,7 @@ GO=/usr/lib/go-1.23/bin/go
 GO126=/usr/lib/go-1.26/bin/go
 JAVA_HEAP=2g
 
-ALL_SYSTEMS=(tricolor tricolor-pin go go126 go-par java-g1 java-parallel java-zgc c-boehm c-malloc rust-box rust-rc rust-gc dumpster gc-arena tokio may)
+ALL_SYSTEMS=(tricolor tricolor-rt tricolor-pin go go126 go-par java-g1 java-parallel java-zgc c-boehm c-malloc rust-box rust-rc rust-gc dumpster gc-arena tokio may)
 ALL_WORKLOADS=(binarytrees gcbench pauseprobe churn4 allocmicro sched pacer)
 # The sched workload is five runs of one program per system (issue 11).
 SCHED_PARTS=(sched-pingpong sched-spawn sched-fanout-1p sched-fanout-2p sched-parked)
@@ -191,10 +191,10 @@ fail_build() { # fail_build "<reason>" system...
     local s; for s in "$@"; do BUILD_ERR[$s]=$reason; done
 }
 
-if want_any tricolor tricolor-pin && { [ $GC_WORKLOADS = 1 ] || want_pacer; }; then
+if want_any tricolor tricolor-rt tricolor-pin && { [ $GC_WORKLOADS = 1 ] || want_pacer; }; then
     log "building tricolor-gc examples (cargo build --release --examples)"
     if ! (cd "$ROOT" && cargo build --release --examples) >"$OUT/logs/build-tricolor.log" 2>&1; then
-        fail_build "not built: cargo build --release --examples failed ($(grep -m1 '^error' "$OUT/logs/build-tricolor.log" | tr '\t' ' ' | cut -c1-120))" tricolor tricolor-pin
+        fail_build "not built: cargo build --release --examples failed ($(grep -m1 '^error' "$OUT/logs/build-tricolor.log" | tr '\t' ' ' | cut -c1-120))" tricolor tricolor-rt tricolor-pin
     fi
 fi
 if want_any go go-par; then
@@ -296,6 +296,7 @@ crate_version() { # crate [lockfile] (default: the GC peers' Cargo.lock)
 version_of() {
     case "$1" in
         tricolor) echo "tricolor-gc $(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1) @ $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(rustc --version)" ;;
+        tricolor-rt) echo "tricolor-gc @ $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), the same examples with their mutators as gc-runtime Gs (TRICOLOR_RUNTIME=1, GOMAXPROCS=2)" ;;
         tricolor-pin) echo "tricolor-gc @ $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), binary-trees with pin + Ref (examples/binary_trees_pinned.rs)" ;;
         go|go-par) echo "$("$GO" version 2>/dev/null || echo 'go missing'), GOMAXPROCS=2 GOGC=100$([ "$1" = go-par ] && echo ', goroutine per depth')" ;;
         go126) echo "$("$GO126" version 2>/dev/null || echo 'go 1.26 missing') (Debian sid $(dpkg-query -W -f='${Version}' golang-1.26-go 2>/dev/null)), GOMAXPROCS=2 GOGC=100" ;;
@@ -333,7 +334,12 @@ supports() { # system workload
         pacer-rt-*) [ "$1" = tricolor ]; return ;;
         pacer-*) case "$1" in tricolor|go|go126) return 0 ;; *) return 1 ;; esac ;;
     esac
-    case "$1" in go-par|c-malloc|tricolor-pin) [ "$2" = binarytrees ] ;; tokio|may) return 1 ;; *) return 0 ;; esac
+    case "$1" in
+        go-par|c-malloc|tricolor-pin) [ "$2" = binarytrees ] ;;
+        tricolor-rt) case "$2" in binarytrees|pauseprobe|churn4) return 0 ;; *) return 1 ;; esac ;;
+        tokio|may) return 1 ;;
+        *) return 0 ;;
+    esac
 }
 args_of() {
     case "$1" in
@@ -377,9 +383,10 @@ command_for() {
             return ;;
     esac
     case "$s" in
-        tricolor)
+        tricolor|tricolor-rt)
             local ex; case $w in binarytrees) ex=binary_trees;; pauseprobe) ex=pause_probe;; allocmicro) ex=alloc_micro;; *) ex=$w;; esac
-            BIN=$ROOT/target/release/examples/$ex; CMD=("$BIN" "${a[@]}") ;;
+            BIN=$ROOT/target/release/examples/$ex; CMD=("$BIN" "${a[@]}")
+            [ "$s" = tricolor-rt ] && CMD=(env TRICOLOR_RUNTIME=1 GOMAXPROCS=2 "$BIN" "${a[@]}") ;;
         tricolor-pin) BIN=$ROOT/target/release/examples/binary_trees_pinned; CMD=("$BIN" "${a[@]}") ;;
         go) BIN=$PEERS/go/bin/$w; CMD=(env GOMAXPROCS=2 GOGC=100 "$BIN" "${a[@]}") ;;
         go126) BIN=$PEERS/go/bin/go126/$w; CMD=(env GOMAXPROCS=2 GOGC=100 "$BIN" "${a[@]}") ;;

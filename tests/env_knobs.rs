@@ -17,9 +17,17 @@ fn churn() -> u64 {
     churn_n(300_000)
 }
 
+/// Allocates `n` nodes and returns the cycles completed. A heap-triggered
+/// cycle runs beside the allocating thread and may still be marking when
+/// the loop ends (on a loaded machine it was, once), so this waits up to
+/// 1 s for one to complete before it reports none.
 fn churn_n(n: usize) -> u64 {
     for _ in 0..n {
         let _ = Gc::new(Node { next: Member::null(), _pad: [0; 4] });
+    }
+    let t0 = std::time::Instant::now();
+    while mem_stats().num_gc == 0 && t0.elapsed() < std::time::Duration::from_secs(1) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     mem_stats().num_gc
 }

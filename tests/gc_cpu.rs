@@ -174,7 +174,7 @@ fn gctrace_lines_parse_as_gos() {
     let frac = field(result, "gc_cpu_fraction");
     assert_eq!(last[3].parse::<u64>().unwrap(), (frac * 100.0) as u64, "{result}");
     assert!(frac > 0.0 && frac < 1.0 && field(result, "mark_worker_fraction") > 0.0, "{result}");
-    let ours = Regex::new(r"^tricolor-gc (\d+): \d+ objects marked, \d+ restarts, [\d.]+ ms cpu in stops, mark workers \d+% of 2 P, limiter \d+% full").unwrap();
+    let ours = Regex::new(r"^tricolor-gc (\d+): \d+ objects marked, \d+ ragged flushes, \d+ restarts, [\d.]+ ms cpu in stops, mark workers \d+% of 2 P, limiter \d+% full").unwrap();
     assert_eq!(err.lines().filter(|l| ours.is_match(l)).count(), cycles, "one tricolorgctrace line per cycle:\n{err}");
 }
 

@@ -254,3 +254,124 @@ fn a_g_switch_inside_retain_is_refused() {
         assert_eq!(v.len(), 1);
     });
 }
+
+/// The process's OS threads now (`Threads:` of /proc/self/status).
+fn os_threads() -> usize {
+    let s = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = s.lines().find(|l| l.starts_with("Threads:")).expect("a Threads line");
+    line["Threads:".len()..].trim().parse().expect("a thread count")
+}
+
+/// Row R25: a G waiting in `collect()` parks (Go's `gcWaitOnMark`) instead
+/// of blocking its OS thread: 200 Gs calling `collect()` at once on 2 Ps
+/// start a handful of threads, not one each (before the fix: one each, as
+/// every wait was an `entersyscallblock`). And a lone G parked in
+/// `collect()` on 1 P is not a deadlock.
+#[test]
+fn many_gs_in_collect_park_instead_of_holding_threads() {
+    if child::is_child("many_gs_in_collect_park_instead_of_holding_threads") {
+        {
+            let rt = runtime(1);
+            let keep = list(50_000);
+            rt.block_on(|| {
+                for _ in 0..5 {
+                    tricolor_gc::collect();
+                }
+            });
+            assert_eq!(sum(Some(keep)), 49_999 * 50_000 / 2);
+        }
+        let rt = runtime(2);
+        // Warm up: the runtime's Ms, sysmon and the collector's threads.
+        rt.block_on(|| {
+            let hs: Vec<_> = (0..4).map(|_| go(tricolor_gc::collect)).collect();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+        });
+        let base = os_threads();
+        let done = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicUsize::new(base));
+        let sampler = {
+            let (done, peak) = (done.clone(), peak.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Acquire) {
+                    peak.fetch_max(os_threads(), Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_micros(500));
+                }
+            })
+        };
+        const GS: u64 = 200;
+        let total = rt.block_on(|| {
+            let keep = list(20_000);
+            let hs: Vec<_> = (0..GS)
+                .map(|i| {
+                    go(move || {
+                        tricolor_gc::collect();
+                        i
+                    })
+                })
+                .collect();
+            let total: u64 = hs.into_iter().map(|h| h.join().unwrap()).sum();
+            assert_eq!(sum(Some(keep)), 19_999 * 20_000 / 2);
+            total
+        });
+        done.store(true, Ordering::Release);
+        sampler.join().unwrap();
+        assert_eq!(total, GS * (GS - 1) / 2);
+        let grew = peak.load(Ordering::Relaxed) - base;
+        eprintln!("{GS} Gs in collect(): {base} threads before, peak {} (+{grew})", base + grew);
+        // The sampler itself is one; the rest would be Ms started while Gs
+        // block (R25 had one per G).
+        assert!(grew <= 16, "{GS} Gs waiting in collect() started {grew} OS threads");
+        return;
+    }
+    let err = child::run("many_gs_in_collect_park_instead_of_holding_threads", &[DETECTORS], LIMIT);
+    if let Some(l) = err.lines().find(|l| l.contains("Gs in collect()")) {
+        eprintln!("{l}");
+    }
+}
+
+/// Row R21, the `GcVec` case: a plain thread holds a vector's writer lock
+/// (inside `retain`'s closure) and calls `collect()`, whose marking runs
+/// on the runtime's only P, while a G wants the same lock. The G parks on
+/// the lock instead of blocking its M with the P (which would leave the
+/// mark workers no P, and `collect()` would never return), then writes.
+#[test]
+fn a_g_waiting_for_a_gcvec_lock_held_across_collect_parks() {
+    if child::is_child("a_g_waiting_for_a_gcvec_lock_held_across_collect_parks") {
+        let rt = runtime(1);
+        let v: Arc<GcVec<Node>> = Arc::new(GcVec::new());
+        for i in 0..4 {
+            v.push(&Gc::new(Node { next: Member::null(), val: i }));
+        }
+        let keep = list(50_000);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let v2 = v.clone();
+        let holder = std::thread::spawn(move || {
+            let mut first = true;
+            v2.retain(|n| {
+                if first {
+                    first = false;
+                    tx.send(()).unwrap();
+                    // Let the G reach the lock, then collect while holding it.
+                    std::thread::sleep(Duration::from_millis(50));
+                    tricolor_gc::collect();
+                }
+                n.val != 0
+            });
+        });
+        let v3 = v.clone();
+        rt.block_on(move || {
+            blocking(|| rx.recv().unwrap());
+            let w = go(move || {
+                v3.push(&Gc::new(Node { next: Member::null(), val: 9 }));
+                v3.len()
+            });
+            assert_eq!(w.join().unwrap(), 4, "three kept by retain, then the push");
+        });
+        holder.join().unwrap();
+        let vals: Vec<u64> = v.iter().map(|n| n.val).collect();
+        assert_eq!(vals, [1, 2, 3, 9]);
+        assert_eq!(sum(Some(keep)), 49_999 * 50_000 / 2);
+        return;
+    }
+    child::run("a_g_waiting_for_a_gcvec_lock_held_across_collect_parks", &[DETECTORS], LIMIT);
+}

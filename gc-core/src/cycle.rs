@@ -13,14 +13,19 @@
 //!    drains grey objects with Go's 25 % budget of markers; mutators in
 //!    assist debt help (`mark/assist.rs`), and their barrier buffers fill
 //!    the same work lists.
-//! 3. **Mark termination**: when the markers find no work, a short stop
-//!    flushes every mutator's barrier buffer and work cache (Go's ragged
-//!    barrier, `forEachP` in `gcMarkDone`). If that produced grey objects the
-//!    world restarts and marking goes on; otherwise, in the same stop, the
-//!    span caches are released, `heap_live` becomes the marked bytes, the
-//!    barrier goes off, `sweepgen += 2` and the pacer commits the next goal
-//!    and trigger. After [`MAX_RESTARTS`] restarts the last grey objects
-//!    are drained inside the stop by every worker, so a mutator that keeps
+//! 3. **Mark termination**: when the markers find no work, the ragged
+//!    barrier (Go: `forEachP` in `gcMarkDone`, `mutator/flush.rs`) flushes
+//!    every mutator's barrier buffer and work cache without stopping the
+//!    world: each mutator flushes at its next section entry, or the
+//!    collector flushes it if it is outside one. If that produced grey
+//!    objects marking goes on. Otherwise a short stop flushes once more
+//!    (barrier work buffered after the ragged barrier, Go's check for
+//!    golang/go#27993); if that found some, the world restarts and marking
+//!    goes on; if not, in the same stop, the span caches are released,
+//!    `heap_live` becomes the marked bytes, the barrier goes off,
+//!    `sweepgen += 2` and the pacer commits the next goal and trigger.
+//!    After [`MAX_RESTARTS`] such restarts the last grey objects are
+//!    drained inside the stop by every worker, so a mutator that keeps
 //!    producing work cannot postpone the end of the cycle forever.
 //! 4. **Sweep**: concurrent, lazily on allocation and on the background
 //!    sweeper thread.
@@ -62,9 +67,13 @@ struct Control {
     started: u64,
     finished: u64,
     job: Option<Job>,
+    /// Gs parked until a cycle finishes (`wait_finished`), woken at each
+    /// cycle's end.
+    waiters: Vec<crate::sched::Waker>,
 }
 
-static CTL: Mutex<Control> = Mutex::new(Control { running: false, started: 0, finished: 0, job: None });
+static CTL: Mutex<Control> =
+    Mutex::new(Control { running: false, started: 0, finished: 0, job: None, waiters: Vec::new() });
 static CTL_CV: Condvar = Condvar::new();
 /// `CTL.running`, for the allocation path's lock-free check.
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -139,14 +148,9 @@ pub fn run(trigger: Trigger) {
             }
             Trigger::Forced => {
                 while c.running {
-                    // Wait without holding a P (the workers may need it).
+                    let running = c.started;
                     drop(c);
-                    crate::sched::block_on_collector(|| {
-                        let mut c = CTL.lock();
-                        while c.running {
-                            CTL_CV.wait(&mut c);
-                        }
-                    });
+                    wait_finished(running);
                     c = CTL.lock();
                 }
             }
@@ -158,13 +162,42 @@ pub fn run(trigger: Trigger) {
     };
     start(trigger, n);
     if trigger == Trigger::Forced {
-        crate::sched::block_on_collector(|| {
-            let mut c = CTL.lock();
-            while c.finished < n {
-                CTL_CV.wait(&mut c);
-            }
-        });
+        wait_finished(n);
     }
+}
+
+/// Waits until cycle `n` has finished. A G parks (Go: `gcWaitOnMark`), so
+/// that it holds neither a P, which the mark workers may need, nor an OS
+/// thread (pointer-model R25: 400 Gs in `collect()` used to block 400
+/// threads); a plain thread, or a G that may not park here, blocks with
+/// its P handed off.
+fn wait_finished(n: u64) {
+    loop {
+        if CTL.lock().finished >= n {
+            return;
+        }
+        if !crate::sched::park_g(crate::sched::ParkReason::Cycle, file_waiter, n) {
+            break;
+        }
+    }
+    crate::sched::block_on_collector(|| {
+        let mut c = CTL.lock();
+        while c.finished < n {
+            CTL_CV.wait(&mut c);
+        }
+    });
+}
+
+/// The park hook's commit for [`wait_finished`]: files `w` unless cycle `n`
+/// has finished meanwhile (checked under the lock the finisher takes, so no
+/// wakeup is lost).
+fn file_waiter(w: crate::sched::Waker, n: u64) -> bool {
+    let mut c = CTL.lock();
+    if c.finished >= n {
+        return false;
+    }
+    c.waiters.push(w);
+    true
 }
 
 /// Sweep termination and the start of marking (Go: `gcStart`).
@@ -246,6 +279,7 @@ fn mark_cycle(job: Job) {
     let mut marker = Marker::new(&WORK);
     let (mut bytes, mut objects) = (0u64, 0u64);
     let mut restarts = 0;
+    let mut ragged = 0u32;
     let helpers = workers::background_markers() - 1;
     gworker::begin_cycle(job.n);
 
@@ -278,18 +312,32 @@ fn mark_cycle(job: Job) {
                 continue;
             }
             crate::fault::gate(crate::fault::Gate::BeforeTermination);
+            // The ragged barrier (Go: forEachP in gcMarkDone): every
+            // mutator flushes, none stops; grey objects found go back to
+            // the markers.
+            stats::record_mark_done(stats::MarkDone::Ragged);
+            ragged += 1;
+            let published = mutator::ragged_flush();
+            crate::fault::gate(crate::fault::Gate::AfterRagged);
+            if published || !WORK.full_is_empty() {
+                continue;
+            }
             let world = mutator::stop_the_world();
             let t0 = world.started;
+            // Barrier work buffered after the ragged barrier (Go's check for
+            // golang/go#27993): rare, and O(mutators) to look for.
             let flushed = flush_buffers(&world) | !WORK.full_is_empty();
             if !flushed {
                 break (world, t0);
             }
             if restarts < MAX_RESTARTS {
                 restarts += 1;
+                stats::record_mark_done(stats::MarkDone::Restart);
                 let ttsp = world.time_to_safepoint;
-                stats::record_stop("stop: ragged barrier (restart)", t0, world.restart(), ttsp);
+                stats::record_stop("stop: mark termination (restart)", t0, world.restart(), ttsp);
                 continue;
             }
+            stats::record_mark_done(stats::MarkDone::MarkedInStop);
             // Finish inside the stop, with every worker.
             let (b, o) = workers::run_round(&mut marker, usize::MAX, false);
             bytes += b;
@@ -333,6 +381,7 @@ fn mark_cycle(job: Job) {
             marked,
             marked_objects,
             restarts,
+            ragged,
             cpu,
         };
         gctrace::print(&t);
@@ -342,6 +391,11 @@ fn mark_cycle(job: Job) {
     RUNNING.store(false, Ordering::Release);
     c.finished = job.n;
     CTL_CV.notify_all();
+    let waiters = core::mem::take(&mut c.waiters);
+    drop(c);
+    for w in waiters {
+        w();
+    }
 }
 
 /// The markers' utilisation above Go's 25 % during a concurrent mark of

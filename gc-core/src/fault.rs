@@ -93,8 +93,11 @@ pub enum Gate {
     /// After the root scan (every table and the weak cells), before any
     /// grey object is scanned.
     AfterRoots,
-    /// After the markers found no work, before the ragged-barrier stop.
+    /// After the markers found no work, before the ragged barrier.
     BeforeTermination,
+    /// Right after a ragged barrier (every mutator's buffer flushed, no
+    /// stop), before the collector looks at what it published.
+    AfterRagged,
 }
 
 /// True if `f` is switched on. Without the `fault-injection` feature this is

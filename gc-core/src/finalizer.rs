@@ -175,6 +175,12 @@ pub(crate) fn on_finalizer_thread() -> bool {
     ON_FINALIZER_THREAD.with(|c| c.get())
 }
 
+/// True if some task queued so far has not run yet ([`wait`] would wait;
+/// false on a finalizer thread, where it never does).
+pub(crate) fn pending() -> bool {
+    !on_finalizer_thread() && DONE.load(Ordering::Acquire) < QUEUE.lock().queued
+}
+
 /// Waits until every task queued before this call has run, except tasks
 /// that have run for `STUCK` (warned about once each): those delay neither
 /// `collect()` nor, through `keep_queue_moving`, the tasks behind them.

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! gc 7 @0.412s 9%: 0.012+3.1+0.040 ms clock, 0.024+0.51/3.0/0+0.080 ms cpu, 9->10->4 MB, 9 MB goal, 0 MB stacks, 0 MB globals, 2 P
-//! tricolor-gc 7: 101232 objects marked, 0 restarts, 0.10 ms cpu in stops, mark workers 49% of 2 P, limiter 0% full
+//! tricolor-gc 7: 101232 objects marked, 1 ragged flushes, 0 restarts, 0.10 ms cpu in stops, mark workers 49% of 2 P, limiter 0% full
 //! ```
 //!
 //! Go's fields: cycle number; seconds since the collector's first use at
@@ -43,6 +43,8 @@ pub(crate) struct Cycle {
     pub marked: u64,
     pub marked_objects: u64,
     pub restarts: u32,
+    /// Ragged barriers run (each one a walk over the mutators, no stop).
+    pub ragged: u32,
     /// The cycle's CPU time by kind (`gccpu::mark_done`).
     pub cpu: crate::gccpu::CycleCpu,
 }
@@ -64,8 +66,9 @@ pub(crate) fn print(t: &Cycle) {
     if d.tricolorgctrace > 0 {
         let (fill, cap, _) = crate::limiter::fill();
         eprintln!(
-            "tricolor-gc {n}: {} objects marked, {} restarts, {} ms cpu in stops, mark workers {}% of {} P, limiter {}% full{}",
+            "tricolor-gc {n}: {} objects marked, {} ragged flushes, {} restarts, {} ms cpu in stops, mark workers {}% of {} P, limiter {}% full{}",
             t.marked_objects,
+            t.ragged,
             t.restarts,
             stats::fmt_ms(Duration::from_nanos(t.cpu.pause)),
             (t.cpu.mark_worker_fraction * 100.0) as u64,
@@ -130,6 +133,7 @@ mod tests {
             marked: 4 << 20,
             marked_objects: 1,
             restarts: 0,
+            ragged: 1,
             cpu: CycleCpu {
                 assist: 512_000,
                 dedicated: 2_000_000,

@@ -40,6 +40,7 @@ mod finalizer;
 mod gc;
 mod gccpu;
 mod gctrace;
+mod glock;
 mod heap;
 mod limiter;
 mod mark;

@@ -101,6 +101,7 @@ impl Guard {
     /// past the pin, or link it into a rooted object.
     #[inline]
     pub fn alloc<T: TraceLayout + Send + Sync + 'static>(&self, value: T) -> Ref<'_, T> {
+        self.m.in_pin_check();
         // SAFETY: `self.m` is this thread's mutator (Guard is !Send) and it
         // is inside its pin's section; the Ref holds the object for the pin.
         unsafe { Ref::from_addr(new_object(self.m, value), self) }

@@ -107,6 +107,54 @@ pub(crate) fn block_on_collector(mut wait: impl FnMut()) {
     }
 }
 
+/// Makes a G that the park hook parked runnable again (Go: `goready`).
+pub type Waker = Box<dyn FnOnce() + Send>;
+
+/// What a G parked through the park hook waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParkReason {
+    /// A collection cycle to end (`collect()`; Go: `gcWaitOnMark`).
+    Cycle,
+    /// A `GcVec`'s writer lock (Go: `sync.Mutex`), held by a thread or G
+    /// that is running (a holder never parks while holding it).
+    Lock,
+}
+
+/// The park hook: parks the calling G and, once it is off its stack, calls
+/// `commit(waker, arg)`, which either files the waker and returns true (the
+/// G stays parked until someone calls the waker) or returns false (the
+/// park is cancelled). Returns false at once, doing nothing, if the caller
+/// is not a G.
+pub type ParkHook = fn(reason: ParkReason, commit: fn(Waker, u64) -> bool, arg: u64) -> bool;
+
+static PARK_HOOK: std::sync::OnceLock<ParkHook> = std::sync::OnceLock::new();
+
+/// Sets the function through which gc-core parks a G that waits for the
+/// collector (`collect()` waiting for a cycle to end, as Go's `runtime.GC`
+/// parks its goroutine) or for a `GcVec` writer lock, so that such a G
+/// holds neither a P nor an OS thread. `commit` is a plain function and
+/// `arg` a number, so nothing on the parked G's stack is read once it is
+/// off it; `commit` takes a short lock and never blocks. Whoever a parked G
+/// waits for is running (the collector, a lock holder that may not park),
+/// so a scheduler must not count such a G as deadlocked. Process-wide and
+/// set once.
+pub fn set_park_hook(f: ParkHook) {
+    let _ = PARK_HOOK.set(f);
+}
+
+/// Parks the calling G through the park hook; false if there is none or
+/// the caller may not park here (not a G, inside a pin or `retain`'s
+/// closure), and the caller then waits on its thread.
+pub(crate) fn park_g(reason: ParkReason, commit: fn(Waker, u64) -> bool, arg: u64) -> bool {
+    if !crate::mutator::may_switch() {
+        return false;
+    }
+    match PARK_HOOK.get() {
+        Some(f) => f(reason, commit, arg),
+        None => false,
+    }
+}
+
 /// GOMAXPROCS as the collector should count it: the hosting scheduler's
 /// while one is installed (`Builder::procs` may differ from the
 /// environment), else the environment's (`GOMAXPROCS`, default the CPUs).

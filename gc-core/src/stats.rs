@@ -26,6 +26,9 @@ static PAUSES: Mutex<VecDeque<u64>> = Mutex::new(VecDeque::new());
 static TTSP_MAX_NS: AtomicU64 = AtomicU64::new(0);
 static PIN_WAIT_TOTAL_NS: AtomicU64 = AtomicU64::new(0);
 static PIN_WAIT_MAX_NS: AtomicU64 = AtomicU64::new(0);
+static RAGGED_FLUSHES: AtomicU64 = AtomicU64::new(0);
+static TERMINATION_RESTARTS: AtomicU64 = AtomicU64::new(0);
+static MARKED_IN_STOP: AtomicU64 = AtomicU64::new(0);
 
 /// Heap statistics, Go's `runtime.MemStats` subset with the same meanings.
 #[derive(Clone, Debug, Default)]
@@ -68,6 +71,19 @@ pub struct MemStats {
     pub pin_wait_total: Duration,
     /// Longest single such wait.
     pub pin_wait_max: Duration,
+    /// Ragged barriers run so far (Go: `forEachP` in `gcMarkDone`): walks
+    /// that flushed every mutator's buffer without stopping the world. Each
+    /// cycle runs at least one; one that found grey objects goes back to
+    /// concurrent marking.
+    pub ragged_flushes: u64,
+    /// Mark-termination stops that still found grey objects (barrier work
+    /// buffered after the ragged barrier, Go's golang/go#27993 case) and
+    /// restarted the world to mark on.
+    pub mark_termination_restarts: u64,
+    /// Cycles whose last grey objects were marked inside the stop, after
+    /// eight such restarts (the
+    /// fallback that bounds a cycle; should stay 0).
+    pub marked_in_stop: u64,
     /// Recent stops of the world, oldest first, at most 256, one per stop
     /// (Go's `/sched/pauses/total/gc:seconds`; Go's `PauseNs` sums a
     /// cycle's stops instead).
@@ -219,6 +235,26 @@ pub fn record_pin_wait(wait: Duration) {
     PIN_WAIT_MAX_NS.fetch_max(ns, Ordering::Relaxed);
 }
 
+/// What ended one pass of the mark-termination loop (`cycle.rs`).
+pub(crate) enum MarkDone {
+    /// A ragged barrier ran.
+    Ragged,
+    /// A mark-termination stop found work and restarted the world.
+    Restart,
+    /// The fallback: marking finished inside the stop.
+    MarkedInStop,
+}
+
+/// Counts one [`MarkDone`] event.
+pub(crate) fn record_mark_done(e: MarkDone) {
+    let c = match e {
+        MarkDone::Ragged => &RAGGED_FLUSHES,
+        MarkDone::Restart => &TERMINATION_RESTARTS,
+        MarkDone::MarkedInStop => &MARKED_IN_STOP,
+    };
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Records a finished cycle.
 pub fn record_cycle(forced: bool) {
     NUM_GC.fetch_add(1, Ordering::AcqRel);
@@ -245,6 +281,9 @@ pub(crate) fn fill(s: &mut MemStats) {
     s.time_to_safepoint_max = Duration::from_nanos(TTSP_MAX_NS.load(Ordering::Relaxed));
     s.pin_wait_total = Duration::from_nanos(PIN_WAIT_TOTAL_NS.load(Ordering::Relaxed));
     s.pin_wait_max = Duration::from_nanos(PIN_WAIT_MAX_NS.load(Ordering::Relaxed));
+    s.ragged_flushes = RAGGED_FLUSHES.load(Ordering::Relaxed);
+    s.mark_termination_restarts = TERMINATION_RESTARTS.load(Ordering::Relaxed);
+    s.marked_in_stop = MARKED_IN_STOP.load(Ordering::Relaxed);
     s.pauses = PAUSES.lock().iter().map(|&n| Duration::from_nanos(n)).collect();
     s.last_gc_unix_ns = LAST_GC_UNIX_NS.load(Ordering::Relaxed);
     s.gc_cpu_fraction = crate::gccpu::gc_cpu_fraction();

@@ -325,7 +325,9 @@ pub(crate) fn finish_sweep(wait: bool) {
         // a critical section, so an empty stop of the world is the grace
         // period that waits them out (Go: waiting for `sweep.active`).
         drop(mutator::stop_the_world());
-        crate::sched::block_on_collector(finalizer::wait);
+        if finalizer::pending() {
+            crate::sched::block_on_collector(finalizer::wait);
+        }
     }
 }
 

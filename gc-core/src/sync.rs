@@ -22,7 +22,7 @@
 
 /// Atomics used by the root tables and the termination counters.
 pub(crate) mod atomic {
-    pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 }
 
 /// Cells used by the root tables; `UnsafeCell` has loom's closure API.
@@ -158,10 +158,18 @@ pub mod termination;
 #[path = "mark/round.rs"]
 pub mod round;
 
+/// `mark/ragged.rs` compiled against the loom facade (the same file as
+/// `crate::mark::ragged`).
+#[cfg(loom)]
+#[allow(clippy::duplicate_mod)]
+#[path = "mark/ragged.rs"]
+pub mod ragged;
+
 /// What the loom tests use.
 #[cfg(loom)]
 pub mod model {
     pub use super::roots::{Audit, RootTable, SEGMENT_SLOTS};
+    pub use super::ragged::{FlushRequest, OwnerStep};
     pub use super::round::RoundGate;
     pub use super::sync::atomic;
     pub use super::sync::{set_current_owner, Owner};

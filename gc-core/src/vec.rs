@@ -44,7 +44,7 @@ use crate::pin::{Guard, Ref};
 use crate::trace::{PointerMap, Trace, TraceLayout, Tracer};
 use core::fmt;
 use core::sync::atomic::{AtomicUsize, Ordering};
-use parking_lot::Mutex;
+use crate::glock::{GLock, GLockGuard};
 
 /// A growable vector of GC pointers (non-null elements).
 ///
@@ -63,8 +63,9 @@ pub struct GcVec<T: ?Sized> {
     /// Number of elements; written under `lock` inside a section, read by
     /// anyone inside a section.
     len: AtomicUsize,
-    /// Serialises writers; taken outside critical sections only.
-    lock: Mutex<()>,
+    /// Serialises writers; taken outside critical sections only. A G that
+    /// waits for it parks (`glock.rs`).
+    lock: GLock,
     /// The token of the thread holding `lock` (0 if none): lets a writer
     /// called from `retain`'s closure panic instead of deadlocking. Written
     /// only by the holder of `lock`, so a thread reads its own token there
@@ -75,7 +76,7 @@ pub struct GcVec<T: ?Sized> {
 /// The writer lock, held; clears the holder's token before unlocking.
 struct WriterGuard<'a> {
     vec_writer: &'a AtomicUsize,
-    _lock: parking_lot::MutexGuard<'a, ()>,
+    _lock: GLockGuard<'a>,
 }
 
 impl Drop for WriterGuard<'_> {
@@ -137,7 +138,7 @@ impl<T: ?Sized + GcPointee> Default for GcVec<T> {
 impl<T: ?Sized + GcPointee> GcVec<T> {
     /// An empty vector (no backing array yet).
     pub const fn new() -> Self {
-        GcVec { array: Member::null(), len: AtomicUsize::new(0), lock: Mutex::new(()), writer: AtomicUsize::new(0) }
+        GcVec { array: Member::null(), len: AtomicUsize::new(0), lock: GLock::new(), writer: AtomicUsize::new(0) }
     }
 
     /// An empty vector with room for `cap` elements.
@@ -179,12 +180,12 @@ impl<T: ?Sized + GcPointee> GcVec<T> {
                  the closure may read the vector (get, len, last, iter) but not write to it"
             );
         }
-        // A plain lock: waiting through the scheduler's block hook would let
-        // the G leave the syscall on another M holding the lock and a stale
-        // writer token (seen in the debug CI run), so a G waits with its M
-        // (R21 part 2 stays open: docs/pointer-model.md).
+        // A G that waits parks (R21), and may resume on another thread: the
+        // holder's token is taken afresh once the lock is ours. (Waiting
+        // through the block hook with the token taken before let a G hold
+        // the lock under a stale token, seen in a debug CI run.)
         let lock = self.lock.lock();
-        self.writer.store(me, Ordering::Relaxed);
+        self.writer.store(thread_token(), Ordering::Relaxed);
         WriterGuard { vec_writer: &self.writer, _lock: lock }
     }
 

@@ -33,6 +33,11 @@
 //!   termination flush.
 //! * `exit` (row 30): the same move by a thread that then exits during the
 //!   mark: its exit flush keeps it.
+//! * `ragged_idle`, `ragged_pinned` (row R26): the same move by a thread
+//!   that then stays alive, blocked on a channel (the collector must flush
+//!   its buffer for it) or allocating inside a long pin (it must flush its
+//!   own at its next allocation): the ragged barrier publishes the shades
+//!   without a stop of the world, and the cycle makes only its two stops.
 //! * `handoff` (row 26): a handle whose slot is in a table not yet scanned
 //!   is cloned into one already scanned and dropped: the clone's shade
 //!   keeps it.
@@ -119,6 +124,8 @@ fn child() {
         "dijkstra" => dijkstra(),
         "move_to_root" => move_to_root(),
         "exit" => exit_during_mark(),
+        "ragged_idle" => ragged(false),
+        "ragged_pinned" => ragged(true),
         "handoff" => handoff(),
         "alloc_small" => alloc_during_mark(|| {
             let n = Gc::new(Named { name: "allocated while marking".into() });
@@ -225,6 +232,75 @@ fn exit_during_mark() {
     fault::release(Gate::BeforeTermination);
     cycle.join().unwrap();
     assert_eq!(x.v, [3; 4]);
+}
+
+/// Row R26: the move of `move_to_root`, by a thread that then stays alive
+/// during the rest of the mark: blocked on a channel (`pinned == false`: its
+/// state is outside every section, so the collector's ragged barrier
+/// flushes its buffer for it) or allocating inside a pin (`true`: the
+/// collector never claims a pinned thread, which flushes its own buffer at
+/// its next allocation). Either way, right after the first ragged barrier
+/// `x` is marked, no stop happened for it, and the cycle ends with its two
+/// stops and no mark-termination restart.
+fn ragged(pinned: bool) {
+    let a = Gc::new(Holder { f: Member::from_gc(Gc::new(Leaf::new(7))) });
+    let b = Gc::new(Holder { f: Member::from_gc(Gc::new(Leaf::new(8))) });
+    let xp = addr(&a.f.get().unwrap());
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (x_tx, x_rx) = mpsc::channel();
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let (end_tx, end_rx) = mpsc::channel::<()>();
+    let (a3, b3) = (a.clone(), b.clone());
+    let t3 = thread::spawn(move || {
+        fault::registry_index(); // register before the cycle
+        ready_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        let x = a3.f.get().unwrap();
+        a3.f.clear();
+        x_tx.send(x).unwrap();
+        go_rx.recv().unwrap();
+        if pinned {
+            gc_core::pin(|_| {
+                // GC operations inside the pin (Member reads: no
+                // allocation, so no assist flushes the buffer) until the
+                // main thread has seen the barrier's effect: each is a
+                // chance to serve the request.
+                while end_rx.try_recv().is_err() {
+                    assert_eq!(b3.f.get().unwrap().v, [8; 4]);
+                    thread::yield_now();
+                }
+            });
+        } else {
+            end_rx.recv().unwrap();
+        }
+    });
+    ready_rx.recv().unwrap();
+    let s0 = gc_core::mem_stats();
+    let cycle = start_cycle(Gate::AfterRoots);
+    assert!(fault::is_marked(addr(&a)) && !fault::is_marked(xp), "a is grey, x white");
+    go_tx.send(()).unwrap();
+    let x = x_rx.recv().unwrap();
+    assert!(!fault::is_marked(xp), "shades are buffered until a flush");
+    go_tx.send(()).unwrap();
+    fault::arm(Gate::AfterRagged);
+    fault::release(Gate::AfterRoots);
+    assert!(fault::wait_paused(Gate::AfterRagged, GATE_TIMEOUT), "no ragged barrier");
+    let flushed = fault::is_marked(xp);
+    assert_eq!(flushed, !fault::active(Fault::TerminationFlush), "x is shaded by the ragged barrier's flush");
+    fault::release(Gate::AfterRagged);
+    end_tx.send(()).unwrap();
+    cycle.join().unwrap();
+    t3.join().unwrap();
+    let s1 = gc_core::mem_stats();
+    assert_eq!(s1.num_gc - s0.num_gc, 1);
+    // x has no pointers: shading it makes it black at once, publishing no
+    // work, so one barrier may be all the cycle needs.
+    assert!(s1.ragged_flushes > s0.ragged_flushes, "no ragged barrier counted");
+    assert_eq!(s1.mark_termination_restarts, s0.mark_termination_restarts, "the stop found nothing left");
+    // `pauses` holds the collector's stops only (not mem_stats's).
+    let stops = s1.pauses.len() - s0.pauses.len();
+    assert_eq!(stops, 2, "sweep termination and mark termination only: {:?}", s1.pauses);
+    assert_eq!(x.v, [7; 4]);
 }
 
 /// Row 26 (the root hand-over case, docs/design.md): `x`'s handle has its slot in thread T2's
@@ -573,6 +649,14 @@ fn root_shade_is_detected() {
 fn termination_flush_is_detected() {
     assert_detected("move_to_root", "termination-flush", &[]);
     assert_passes("move_to_root", "");
+}
+
+#[test]
+fn ragged_barrier_flush_is_detected() {
+    for s in ["ragged_idle", "ragged_pinned"] {
+        assert_detected(s, "termination-flush", &[]);
+        assert_passes(s, "");
+    }
 }
 
 #[test]

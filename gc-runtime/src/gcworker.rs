@@ -52,6 +52,7 @@ unsafe impl Send for Worker {}
 pub(crate) fn install(s: &Arc<Sched>) {
     gc_core::sched::set_preempt_hook(preempt);
     gc_core::sched::set_block_hook(block);
+    gc_core::sched::set_park_hook(park_for_collector);
     let mut h = HOST.lock();
     if h.is_none() {
         HOST_PROCS.store(s.nprocs(), Ordering::SeqCst);
@@ -174,6 +175,28 @@ fn preempt() {
 /// gives up its P for the wait, so mark workers can use it (Go parks the G
 /// in `gcWaitOnMark`; here the wait is a thread wait, so the G is in a
 /// syscall whose P is handed off at once).
+/// gc-core's park hook: parks the running G until its waker is called
+/// (Go: `gcWaitOnMark` for a cycle, `sync.Mutex` for a `GcVec` lock).
+/// Counted in `ngcwait` meanwhile: what it waits for is running (the
+/// collector, a lock holder that may not park), so `checkdead` must not
+/// call it a deadlock.
+fn park_for_collector(
+    reason: gc_core::sched::ParkReason,
+    commit: fn(gc_core::sched::Waker, u64) -> bool,
+    arg: u64,
+) -> bool {
+    let Some((m, _)) = proc::current_running_g() else { return false };
+    let s = m.sched.clone();
+    let why = match reason {
+        gc_core::sched::ParkReason::Cycle => WaitReason::GcCycle,
+        gc_core::sched::ParkReason::Lock => WaitReason::GcVecLock,
+    };
+    s.ngcwait.fetch_add(1, Ordering::SeqCst);
+    park(why, move |u| commit(Box::new(move || u.unpark()), arg));
+    s.ngcwait.fetch_sub(1, Ordering::SeqCst);
+    true
+}
+
 fn block(wait: &mut dyn FnMut()) {
     let Some((m, g)) = proc::current_running_g() else { return wait() };
     proc::entersyscallblock(m, g);

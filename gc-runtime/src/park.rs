@@ -53,11 +53,13 @@ pub(crate) enum WaitReason {
     Mutex,
     Join,
     GcWorker,
+    GcCycle,
+    GcVecLock,
 }
 
 impl WaitReason {
     /// Every reason, in discriminant order.
-    pub(crate) const ALL: [WaitReason; 9] = [
+    pub(crate) const ALL: [WaitReason; 11] = [
         WaitReason::ChanSend,
         WaitReason::ChanRecv,
         WaitReason::Select,
@@ -67,6 +69,8 @@ impl WaitReason {
         WaitReason::Mutex,
         WaitReason::Join,
         WaitReason::GcWorker,
+        WaitReason::GcCycle,
+        WaitReason::GcVecLock,
     ];
 
     /// Go's `waitReasonStrings` text.
@@ -81,6 +85,8 @@ impl WaitReason {
             WaitReason::Mutex => "sync.Mutex.Lock",
             WaitReason::Join => "JoinHandle.join",
             WaitReason::GcWorker => "GC worker (idle)",
+            WaitReason::GcCycle => "wait for GC cycle",
+            WaitReason::GcVecLock => "GcVec writer lock",
         }
     }
 }

@@ -334,6 +334,9 @@ pub(crate) struct Sched {
     /// Gs inside `blocking` that do not yet hold a P again, and unwinding
     /// Gs that are runnable but wait for a P on their own M (R14).
     pub(crate) nsyscall: AtomicUsize,
+    /// Gs parked until a GC cycle ends (`collect()`): the collector wakes
+    /// them, so while any waits nothing is deadlocked.
+    pub(crate) ngcwait: AtomicUsize,
     /// `Locked::pwait`'s length, read without the lock by `schedule`.
     npwait: AtomicUsize,
     /// Live Gs (spawned, not yet dead).
@@ -414,6 +417,7 @@ impl Sched {
             needspinning: AtomicBool::new(false),
             nmidle: AtomicUsize::new(0),
             nsyscall: AtomicUsize::new(0),
+            ngcwait: AtomicUsize::new(0),
             npwait: AtomicUsize::new(0),
             ngs: AtomicUsize::new(0),
             ntimers: Arc::new(AtomicUsize::new(0)),
@@ -694,6 +698,7 @@ impl Sched {
     fn checkdead_locked(&self, l: &mut Locked) {
         if self.npidle.load(Ordering::SeqCst) == self.nprocs()
             && self.nsyscall.load(Ordering::SeqCst) == 0
+            && self.ngcwait.load(Ordering::SeqCst) == 0
             && l.runq.is_empty()
             && self.ntimers.load(Ordering::SeqCst) == 0
             && self.ngs.load(Ordering::SeqCst) > 0

@@ -21,6 +21,7 @@ pub mod barrier;
 pub mod checkmark;
 pub mod drain;
 pub mod gworker;
+pub mod ragged;
 pub mod round;
 pub mod span_scan;
 pub mod termination;

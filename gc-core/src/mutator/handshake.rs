@@ -13,7 +13,7 @@
 //! critical section.
 
 use super::registry::{lock_registry, Registry};
-use super::stall::{warn_stalled, STALL_WARNING};
+use super::stall::Backoff;
 use super::{assert_not_pinned, Mutator, OUTSIDE, PINNED};
 use crate::fence;
 use crate::roots::RootTable;
@@ -98,29 +98,16 @@ fn resume() -> Instant {
     t
 }
 
-/// Waits until no mutator's state is `busy` (spin, then yield, then sleep:
-/// a pin may last milliseconds).
+/// Waits until no mutator's state is `busy`.
 fn wait_for_states(reg: &Registry, busy: impl Fn(u32) -> bool) {
     for m in reg.mutators() {
-        let mut spins = 0u32;
-        let mut since: Option<Instant> = None;
+        let mut backoff = Backoff::default();
         loop {
             let state = m.state.load(Ordering::Acquire);
             if !busy(state) {
                 break;
             }
-            spins += 1;
-            if spins < 64 {
-                core::hint::spin_loop();
-            } else if spins < 1024 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(std::time::Duration::from_micros(20));
-                let t0 = *since.get_or_insert_with(Instant::now);
-                if t0.elapsed() >= STALL_WARNING {
-                    warn_stalled(state == PINNED);
-                }
-            }
+            backoff.snooze(state == PINNED);
         }
     }
 }

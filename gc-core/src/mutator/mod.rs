@@ -50,15 +50,26 @@
 //! would wait for this very thread.
 //!
 //!
+//! # The ragged barrier
+//!
+//! Each mutator also carries a flush request (`flush`, protocol in
+//! `mark/ragged.rs`): the collector's ragged barrier asks every mutator to
+//! flush its barrier buffer without stopping the world. Every section entry
+//! (`enter`, `enter_pinned`, and each operation inside a pin) loads it after
+//! its fence, beside `STOP`, and serves it; the collector serves it for
+//! mutators outside their sections (`flush.rs`).
+//!
 //! Submodules, one concern each: `handshake` (stopping and restarting the
-//! world), `registry` (the list of mutators, thread registration and exit,
-//! the fallback mutator), `stall` (the warning for a stop stuck behind a
-//! thread).
+//! world), `flush` (the ragged barrier), `registry` (the list of mutators,
+//! thread registration and exit, the fallback mutator), `stall` (the
+//! collector's wait for one thread and the warning when it lasts).
 
+mod flush;
 mod handshake;
 mod registry;
 mod stall;
 
+pub(crate) use flush::ragged_flush;
 pub(crate) use handshake::{stop_the_world, StoppedWorld};
 #[cfg(feature = "bench-internals")]
 pub(crate) use registry::fallback_segments;
@@ -68,6 +79,7 @@ pub(crate) use registry::{current_ptr, lock_registry, set_threads_migrate};
 use crate::fence;
 use crate::heap::cache::MCache;
 use crate::mark::barrier::WbBuf;
+use crate::mark::ragged::FlushRequest;
 use crate::roots::RootTable;
 use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -104,6 +116,8 @@ pub struct Mutator {
     /// a lock of this thread (`GcVec::retain`); owner-only. A G switch
     /// there is refused: the lock would be held across it.
     no_switch: Cell<u32>,
+    /// The ragged barrier's request (`flush.rs`, `mark/ragged.rs`).
+    flush: FlushRequest,
 }
 
 // SAFETY: `local` is accessed under the ownership rules of the module doc;
@@ -125,6 +139,7 @@ impl Mutator {
             roots: RootTable::new(),
             pin_depth: Cell::new(0),
             no_switch: Cell::new(0),
+            flush: FlushRequest::new(),
         }
     }
 
@@ -134,37 +149,61 @@ impl Mutator {
         fence::light();
         // Acquire: a mutator that reads the collector's final `false` must
         // see everything the collector wrote during the stop (found by the
-        // loom handshake model; free on x86).
-        if STOP.load(Ordering::Acquire) {
+        // loom handshake model; free on x86). The flush request is loaded
+        // after the same fence (mark/ragged.rs).
+        if STOP.load(Ordering::Acquire) | self.flush.pending() {
             self.enter_slow();
         }
     }
 
+    /// `enter` found a stop or a flush request: waits out the stop, serves
+    /// the request (or waits while the collector serves it), and enters.
     #[cold]
     #[inline(never)]
     fn enter_slow(&self) {
         loop {
-            self.state.store(OUTSIDE, Ordering::Release);
-            wait_while(&STOP);
+            if STOP.load(Ordering::Acquire) {
+                self.state.store(OUTSIDE, Ordering::Release);
+                wait_while(&STOP);
+            } else if !self.flush.pending() || self.answer_flush() {
+                return;
+            } else {
+                self.state.store(OUTSIDE, Ordering::Release);
+                self.wait_flush_served();
+            }
             self.state.store(INSIDE, Ordering::Relaxed);
             fence::light();
-            if !STOP.load(Ordering::Acquire) {
-                return;
-            }
         }
     }
 
-    /// Opens a pin's section: as `enter`, against `PIN_STOP`.
+    /// Opens a pin's section: as `enter`, against `PIN_STOP` and the flush
+    /// request.
     fn enter_pinned(&self) {
         loop {
             self.state.store(PINNED, Ordering::Relaxed);
             fence::light();
             // Acquire, as in `enter`. PIN_STOP covers the whole stop.
-            if !PIN_STOP.load(Ordering::Acquire) {
+            if PIN_STOP.load(Ordering::Acquire) {
+                self.state.store(OUTSIDE, Ordering::Release);
+                wait_while(&PIN_STOP);
+            } else if !self.flush.pending() || self.answer_flush() {
                 return;
+            } else {
+                self.state.store(OUTSIDE, Ordering::Release);
+                self.wait_flush_served();
             }
-            self.state.store(OUTSIDE, Ordering::Release);
-            wait_while(&PIN_STOP);
+        }
+    }
+
+    /// Inside a pin's open section, before an operation: serves a flush
+    /// request that came during the pin (a long pin must not hold off the
+    /// ragged barrier while it keeps using the heap). The collector never
+    /// claims a pinned mutator's request, so the owner always can.
+    #[inline(always)]
+    pub(crate) fn in_pin_check(&self) {
+        if self.flush.pending() {
+            let served = self.answer_flush();
+            debug_assert!(served, "the collector claimed the flush request of a pinned mutator");
         }
     }
 
@@ -200,6 +239,7 @@ pub fn with_critical<R, F: FnOnce(&'static Mutator) -> R>(f: F) -> R {
     let m: &'static Mutator = unsafe { &*p };
     if m.pin_depth.get() != 0 {
         // Already inside the pin's section.
+        m.in_pin_check();
         return in_section::<R, F>(m, f);
     }
     m.enter();

@@ -165,8 +165,12 @@ impl Drop for ExitGuard {
         let m: &'static Mutator = unsafe { &*p };
         let fb = fallback();
         let mut reg = REGISTRY.lock();
-        // SAFETY: holding the registry lock excludes a stop; the thread is
-        // not in a critical section; so its local state is ours.
+        // A ragged barrier may have asked before we took the lock; none can
+        // ask while we hold it.
+        m.settle_flush_for_exit();
+        // SAFETY: holding the registry lock excludes a stop and a new flush
+        // request, the pending one is settled, and the thread is not in a
+        // critical section; so its local state is ours.
         let local = unsafe { m.local() };
         // SAFETY: as above, we own the cache.
         unsafe { local.cache.release_all(heap()) };
