@@ -70,12 +70,10 @@ const BATCH_OPS: usize = 1024;
 const LIVE_EVERY: u64 = 4;
 const GARBAGE_LEN: usize = 16;
 
-/// Go's `GCCPUFraction` and the last completed cycle's mark-worker fraction
-/// from `s`, or `None` where this build's `MemStats` has no GC CPU figures.
-/// With `MemStats::gc_cpu_fraction` and `MemStats::mark_worker_fraction`
-/// the body is `Some((s.gc_cpu_fraction, s.mark_worker_fraction))`.
-fn gc_cpu(_s: &MemStats) -> Option<(f64, f64)> {
-    None
+/// Go's `GCCPUFraction` and the last completed cycle's mark-worker
+/// fraction, from `s` (`None` before the first cycle ended).
+fn gc_cpu(s: &MemStats) -> Option<(f64, f64)> {
+    (s.num_gc > 0).then_some((s.gc_cpu_fraction, s.mark_worker_fraction))
 }
 
 #[derive(Clone, Copy, Debug)]
