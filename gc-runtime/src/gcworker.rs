@@ -139,6 +139,17 @@ fn worker_loop(s: Arc<Sched>, mode: Arc<AtomicU8>) {
         let p = &s.procs[pi];
         let mode_now = decode(mode.load(Ordering::Relaxed));
         let mut stop = || {
+            // sysmon flagged this P (10 ms): an idle or fractional turn ends
+            // (Go: gcDrainUntilPreempt), a dedicated one goes on; either way
+            // the flag is consumed, so that the process-wide hint does not
+            // stay set and make every allocation elsewhere call `preempt`.
+            if p.preempt.load(Ordering::Relaxed) {
+                p.preempt.store(false, Ordering::Relaxed);
+                clear_hint_unless_flagged(&s);
+                if mode_now != WorkerMode::Dedicated {
+                    return true;
+                }
+            }
             s.shutdown.load(Ordering::Relaxed)
                 || (mode_now == WorkerMode::Idle
                     && (!p.runq.is_empty()
@@ -155,15 +166,20 @@ fn worker_loop(s: Arc<Sched>, mode: Arc<AtomicU8>) {
     }
 }
 
+/// Clears gc-core's preemption hint once no P of `s` is flagged.
+fn clear_hint_unless_flagged(s: &Sched) {
+    if !s.procs.iter().any(|p| p.preempt.load(Ordering::Relaxed)) {
+        gc_core::sched::set_preempt_pending(false);
+    }
+}
+
 /// gc-core's preemption hook: the running G yields if sysmon flagged its P.
 fn preempt() {
     let Some((m, g)) = proc::current_running_g() else { return };
     let Some(pi) = m.p.get() else { return };
     let s = &m.sched;
     let flagged = s.procs[pi].preempt.swap(false, Ordering::Relaxed);
-    if !s.procs.iter().any(|p| p.preempt.load(Ordering::Relaxed)) {
-        gc_core::sched::set_preempt_pending(false);
-    }
+    clear_hint_unless_flagged(s);
     if flagged {
         // SAFETY: g is the G running on this thread, outside every gc-core
         // section and pin (the hook's contract).
