@@ -237,7 +237,12 @@ fn memory_limit_below_live_heap_degrades_instead_of_spiralling() {
     assert!(field(r, "cycles") >= 3.0, "cycles should run back to back: {r}");
     assert!(field(r, "peak_heap_mb") > limit_mb as f64, "the heap stayed under a limit below the live heap? {r}");
     let g = field(r, "gc_cpu_second_half");
-    assert!((0.35..=0.72).contains(&g), "GC CPU once the limiter is on should be near 50 %: {r}");
+    // Without the runtime the one background marker alone is 0.50 of
+    // GOMAXPROCS=2 and the limiter can only take the assists away, so the
+    // figure sits at 0.66-0.74 here (old and new code alike, 2026-12-03;
+    // 0.72 was too tight: it failed once in a full run); as Gs the same
+    // setting gives 0.46 (the pacer probe's GOMEMLIMIT row).
+    assert!((0.35..=0.80).contains(&g), "GC CPU once the limiter is on should be near 50 %: {r}");
     // Bounded: the churn costs a small multiple of the mark work it causes,
     // not all of the mutator's time (a spiral ran for minutes here).
     assert!(field(r, "churn_s") < 120.0, "{r}");
